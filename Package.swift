@@ -1,0 +1,89 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "AgentBroker",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "broker", targets: ["broker"]),
+        .executable(name: "brokerctl", targets: ["brokerctl"]),
+        .executable(name: "broker-bench", targets: ["broker-bench"]),
+        .executable(name: "tokenizer-bench", targets: ["tokenizer-bench"]),
+        .library(name: "BrokerClient", targets: ["BrokerClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // C libraries from Debian packages: libzmq3-dev, libsqlite3-dev, zlib1g-dev.
+        .systemLibrary(
+            name: "CZeroMQ", pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+
+        // Thin Swift wrappers over the C libraries.
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], swiftSettings: strict),
+        .target(name: "SQLite", dependencies: ["CSQLite"], swiftSettings: strict),
+
+        // Exact cl100k_base token counting; the ranks file ships as a resource (see README).
+        .target(name: "Tokenizer", resources: [.copy("Resources/cl100k_base.tiktoken")], swiftSettings: strict),
+
+        // Wire types shared by every process: JSON, JSON-RPC, error kinds, method names.
+        .target(name: "BrokerProtocol", swiftSettings: strict),
+        // Sessions, messages, checkpoints and their SQLite store.
+        .target(
+            name: "SessionCore",
+            dependencies: ["SQLite", "BrokerProtocol", "Tokenizer", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        // The broker daemon: api ROUTER, group-commit writer, readers, event PUB.
+        .target(
+            name: "BrokerServer",
+            dependencies: [
+                "ZeroMQ", "SessionCore", "BrokerProtocol", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        // Client side: request with time-out and retry, event subscriber.
+        .target(name: "BrokerClient", dependencies: ["ZeroMQ", "BrokerProtocol"], swiftSettings: strict),
+
+        // Thin executables: parse options, call the libraries.
+        .executableTarget(
+            name: "broker",
+            dependencies: [
+                "BrokerServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "brokerctl",
+            dependencies: [
+                "BrokerClient", "BrokerProtocol", "SessionCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "broker-bench",
+            dependencies: ["BrokerServer", "BrokerClient", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+
+        .executableTarget(name: "tokenizer-bench", dependencies: ["Tokenizer"], swiftSettings: strict),
+
+        .testTarget(
+            name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Fixtures/token-fixtures.json")],
+            swiftSettings: strict),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"], swiftSettings: strict),
+        .testTarget(name: "BrokerProtocolTests", dependencies: ["BrokerProtocol"], swiftSettings: strict),
+        .testTarget(name: "SessionCoreTests", dependencies: ["SessionCore"], swiftSettings: strict),
+        .testTarget(
+            name: "BrokerServerTests",
+            dependencies: ["BrokerServer", "BrokerClient", "ZeroMQ", "broker", "brokerctl"],
+            swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,90 @@
+import BrokerProtocol
+import SessionCore
+import ZeroMQ
+
+extension APILoop {
+    /// Validates one message from a client and routes it; every path ends in exactly one reply.
+    func handle(_ frames: [ZMQFrame]) {
+        let (envelope, body) = RequestFrames.split(frames)
+        guard body.count == 1 else {
+            let problem = body.isEmpty ? "the message has no request frame" : "expected 1 request frame, got \(body.count)"
+            return send(.error(envelope, id: .null, RPCError(.invalidRequest, problem)))
+        }
+        let frame = body[0]
+        if frame.count > shared.configuration.maxRequestBytes {
+            return send(.error(envelope, id: .null, RPCError(
+                .tooLarge, "request is \(frame.count) bytes; the limit is \(shared.configuration.maxRequestBytes)",
+                details: JSONObject([("limit", .int(shared.configuration.maxRequestBytes))]))))
+        }
+        let request: RPCRequest
+        switch RPCRequest.parse(frame: frame) {
+        case .success(let parsed): request = parsed
+        case .failure(let rejected): return send(.error(envelope, id: rejected.id, rejected.error))
+        }
+        guard let route = Routes.table[request.method] else {
+            return send(.error(envelope, id: request.id, RPCError(
+                .methodNotFound, "unknown method '\(request.method)'",
+                details: JSONObject([("method", .string(request.method))]))))
+        }
+        dispatch(route, request, envelope)
+    }
+
+    private func dispatch(_ route: Route, _ request: RPCRequest, _ envelope: Envelope) {
+        switch route {
+        case .inline:
+            inline(request, envelope)
+        case .read(let run):
+            let params = request.params
+            let job = ReadJob(envelope: envelope, id: request.id) { reader throws(RPCError) in
+                try run(reader, params)
+            }
+            enqueue { shared.readQueue.push(job) }
+        case .write(let validate):
+            do throws(RPCError) {
+                let command = try validate(request.params, shared.configuration)
+                enqueue { shared.writeQueue.push(WriteJob(envelope: envelope, id: request.id, command: command)) }
+            } catch {
+                send(.error(envelope, id: request.id, error))
+            }
+        }
+
+        func enqueue(_ push: () -> Bool) {
+            if push() {
+                inFlight += 1
+            } else {
+                send(.error(envelope, id: request.id, RPCError(.unavailable, "the broker is shutting down")))
+            }
+        }
+    }
+
+    private func inline(_ request: RPCRequest, _ envelope: Envelope) {
+        switch request.method {
+        case "broker:ping":
+            do throws(RPCError) {
+                try request.params.requireOnly([])
+                send(.result(envelope, id: request.id, JSON.object(JSONObject([
+                    ("version", .string(BrokerVersion.version)),
+                    ("protocolVersion", .int(BrokerVersion.protocolVersion)),
+                    ("uptimeMs", .int(Timestamp.monotonicMillis() - shared.startedAt)),
+                ])).serialized))
+            } catch {
+                send(.error(envelope, id: request.id, error))
+            }
+        default:  // broker:stats: the counters of this thread, then the database's figures from a reader
+            do throws(RPCError) { try request.params.requireOnly([]) } catch {
+                return send(.error(envelope, id: request.id, error))
+            }
+            var counters = self.counters.json
+            counters["uptimeMs"] = .int(Timestamp.monotonicMillis() - shared.startedAt)
+            let frozen = counters
+            let database = shared.database
+            let job = ReadJob(envelope: envelope, id: request.id) { reader throws(RPCError) in
+                var stats = try reader.storeStats()
+                for (key, value) in frozen { stats[key] = value }
+                stats["databaseBytes"] = .int(database.sizeOnDisk())
+                return JSON.object(stats).serialized
+            }
+            if shared.readQueue.push(job) { inFlight += 1 }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import BrokerProtocol
+import SessionCore
+
+/// Where a method is served.
+enum Route: Sendable {
+    /// On the API thread itself: cheap answers that touch no database.
+    case inline
+    /// On a reader thread, from its own SQLite connection.
+    case read(@Sendable (SessionReader, Params) throws(RPCError) -> [UInt8])
+    /// On the writer thread, after validation into a typed command.
+    case write(@Sendable (Params, BrokerConfiguration) throws(RPCError) -> WriteCommand)
+}
+
+/// The method table: every JSON-RPC method the api endpoint answers.
+enum Routes {
+    static let table: [String: Route] = [
+        "broker:ping": .inline,
+        "broker:stats": .inline,
+        "session:create": .write { params, _ throws(RPCError) in .createSession(try CreateSession(params: params)) },
+        "session:get": .read { reader, params throws(RPCError) in try reader.getSession(params) },
+        "session:list": .read { reader, params throws(RPCError) in try reader.listSessions(params) },
+        "session:delete": .write { params, _ throws(RPCError) in .delete(try SessionAction(params: params)) },
+        "session:addMessage": .write { params, configuration throws(RPCError) in
+            .addMessage(try AddMessage(params: params, maxContentBytes: configuration.maxRequestBytes))
+        },
+        "session:getMessages": .read { reader, params throws(RPCError) in try reader.getMessages(params) },
+        "session:getCheckpoint": .read { reader, params throws(RPCError) in try reader.getCheckpoint(params) },
+        "session:updateCheckpoint": .write { params, _ throws(RPCError) in
+            .updateCheckpoint(try UpdateCheckpoint(params: params))
+        },
+        "session:getContext": .read { reader, params throws(RPCError) in try reader.getContext(params) },
+        "session:setContext": .write { params, _ throws(RPCError) in
+            .setContext(try SetDocument(params: params, key: "context"))
+        },
+        "session:getAgentDescription": .read { reader, params throws(RPCError) in
+            try reader.getAgentDescription(params)
+        },
+        "session:setAgentDescription": .write { params, _ throws(RPCError) in
+            .setAgentDescription(try SetDocument(params: params, key: "agentDescription"))
+        },
+        "session:estimateSize": .read { reader, params throws(RPCError) in try reader.estimateSize(params) },
+        "session:clearMessages": .write { params, _ throws(RPCError) in
+            .clearMessages(try SessionAction(params: params))
+        },
+        "session:reset": .write { params, _ throws(RPCError) in .reset(try SessionAction(params: params)) },
+        "events:since": .read { reader, params throws(RPCError) in try reader.eventsSince(params) },
+    ]
+
+    /// Method names, sorted, for `method_not_found` messages and docs.
+    static var methodNames: [String] { table.keys.sorted() }
+}
+
+/// Versions reported by `broker:ping`.
+public enum BrokerVersion {
+    /// The broker's release.
+    public static let version = "0.1.0"
+    /// The wire protocol's version (Protocols/AGENTBROKER-RPC.md); bumped on incompatible changes.
+    public static let protocolVersion = 1
+}

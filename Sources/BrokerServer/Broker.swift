@@ -1,0 +1,168 @@
+import BrokerProtocol
+import Logging
+import SQLite
+import SessionCore
+import ZeroMQ
+
+/// The endpoints a running broker is bound to (ephemeral `tcp://…:*` resolved to real ports).
+public struct BoundEndpoints: Sendable, Equatable {
+    public var api: String
+    public var events: String
+    public var workers: String
+}
+
+/// A broker daemon: API, writer, readers and WAL checkpointer threads around one SQLite file.
+///
+/// `start()` binds every endpoint and opens the database, or throws with the
+/// reason; `stop()` stops taking requests, answers what is in flight,
+/// commits, closes the database, and returns. Executables and tests drive it
+/// the same way.
+public final class Broker: Sendable {
+    public let configuration: BrokerConfiguration
+    private let logger: Logger
+    private let state = Latch<Running>()
+
+    public init(configuration: BrokerConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// The endpoints bound by `start()`.
+    public var endpoints: BoundEndpoints? { state.current?.endpoints }
+
+    /// Opens the database, binds the endpoints and starts serving.
+    @discardableResult
+    public func start() throws -> BoundEndpoints {
+        precondition(state.current == nil, "a Broker starts once")
+        let running = try Running.start(configuration: configuration, logger: logger)
+        state.set(running)
+        logger.info("broker \(BrokerVersion.version) serving", metadata: [
+            "api": "\(running.endpoints.api)", "events": "\(running.endpoints.events)",
+            "db": "\(configuration.databasePath)", "sync": "\(configuration.syncMode.rawValue)",
+        ])
+        return running.endpoints
+    }
+
+    /// Graceful shutdown; safe to call more than once and from any thread.
+    public func stop() {
+        state.current?.stop(logger: logger)
+    }
+}
+
+/// The threads and resources of a started broker.
+final class Running: Sendable {
+    let shared: BrokerShared
+    let context: ZMQContext
+    let endpoints: BoundEndpoints
+    let threads: [NamedThread]
+    let apiThread: NamedThread
+    let endpointLocks: [EndpointLock]
+    let stopped = Latch<Bool>()
+
+    private init(
+        shared: BrokerShared, context: ZMQContext, endpoints: BoundEndpoints, apiThread: NamedThread,
+        threads: [NamedThread], endpointLocks: [EndpointLock]
+    ) {
+        self.shared = shared
+        self.context = context
+        self.endpoints = endpoints
+        self.apiThread = apiThread
+        self.threads = threads
+        self.endpointLocks = endpointLocks
+    }
+
+    static func start(configuration: BrokerConfiguration, logger: Logger) throws -> Running {
+        let locks = try [configuration.apiEndpoint, configuration.eventsEndpoint, configuration.workersEndpoint]
+            .compactMap(EndpointLock.acquire)
+        let database = try DatabaseFile(path: configuration.databasePath, syncMode: configuration.syncMode)
+        let counter = loadTokenCounter(logger: logger)
+        let recount = try TokenRecount.reconcile(try database.openWriter(), counter: counter)
+        if recount.recountedMessages > 0 {
+            logger.notice("recounted \(recount.recountedMessages) stored messages with the exact tokenizer")
+        }
+        let shared = BrokerShared(configuration: configuration, database: database, counter: counter)
+        let context = try ZMQContext(ioThreads: 1)
+        var threads: [NamedThread] = []
+
+        // Each thread creates its own sockets and connections, then reports how its start went.
+        let writerStarted = Latch<Result<String, BrokerStartError>>()
+        threads.append(NamedThread(name: "broker-writer") {
+            WriterStartup.run(shared: shared, context: context, started: writerStarted, logger: logger)
+        })
+        let eventsEndpoint: String
+        switch writerStarted.wait() {
+        case .success(let endpoint): eventsEndpoint = endpoint
+        case .failure(let error):
+            shared.writeQueue.close()
+            throw error
+        }
+        for index in 0..<configuration.readerThreads {
+            let readerStarted = Latch<Result<String, BrokerStartError>>()
+            threads.append(NamedThread(name: "broker-read\(index)") {
+                do {
+                    let connection = try database.openReader()
+                    readerStarted.set(.success(""))
+                    ReaderLoop(shared: shared, reader: SessionReader(connection: connection, counter: counter)).run()
+                } catch {
+                    readerStarted.set(.failure(BrokerStartError(message: "cannot open a reader: \(error)")))
+                }
+            })
+            if case .failure(let error) = readerStarted.wait() {
+                Self.abandon(shared, threads)
+                throw error
+            }
+        }
+        threads.append(NamedThread(name: "broker-ckpt") { Checkpointer.run(shared: shared, logger: logger) })
+
+        let apiStarted = Latch<Result<String, BrokerStartError>>()
+        let apiThread = NamedThread(name: "broker-api") {
+            APIStartup.run(shared: shared, context: context, started: apiStarted, logger: logger)
+        }
+        let apiEndpoint: String
+        switch apiStarted.wait() {
+        case .success(let endpoint): apiEndpoint = endpoint
+        case .failure(let error):
+            Self.abandon(shared, threads)
+            throw error
+        }
+        let endpoints = BoundEndpoints(api: apiEndpoint, events: eventsEndpoint, workers: configuration.workersEndpoint)
+        return Running(
+            shared: shared, context: context, endpoints: endpoints, apiThread: apiThread, threads: threads,
+            endpointLocks: locks)
+    }
+
+    /// Stops threads already started when a later part of start-up failed.
+    private static func abandon(_ shared: BrokerShared, _ threads: [NamedThread]) {
+        shared.stopRequested.set(true)
+        shared.writeQueue.close()
+        shared.readQueue.close()
+        for thread in threads { thread.join() }
+    }
+
+    func stop(logger: Logger) {
+        // The first caller stops the threads; any other waits until that is done.
+        guard shared.stopRequested.trySet(true) else { return _ = stopped.wait() }
+        shared.outbox.wakeup.signal()
+        apiThread.join()
+        shared.writeQueue.close()
+        shared.readQueue.close()
+        for thread in threads { thread.join() }
+        logger.info("broker stopped; database closed")
+        stopped.set(true)
+    }
+}
+
+/// Why the broker could not start.
+public struct BrokerStartError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public var description: String { message }
+}
+
+/// The exact cl100k_base counter, or the labelled approximation when the ranks file cannot be loaded.
+func loadTokenCounter(logger: Logger) -> any TokenCounter {
+    let loaded = TokenCounterLoader.loadDefault()
+    if let failure = loaded.failure {
+        logger.warning("token counts are APPROXIMATE (exact: false in replies): \(failure)")
+    }
+    return loaded.counter
+}

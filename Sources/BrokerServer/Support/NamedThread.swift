@@ -1,0 +1,48 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starts a named OS thread for a long-lived loop that blocks (ZeroMQ, SQLite).
+///
+/// Such loops must never run on Swift's cooperative pool: it has two threads
+/// on these machines, and a blocked one stalls every task. The name shows in
+/// log lines and `join` diagnostics.
+public final class NamedThread: @unchecked Sendable {
+    // @unchecked Sendable: `done` is a thread-safe Latch and `name` is immutable.
+    public let name: String
+    private let done = Latch<Bool>()
+
+    /// Starts `body` on a new thread named `name`.
+    public init(name: String, _ body: @escaping @Sendable () -> Void) {
+        self.name = name
+        let done = self.done
+        let box = Unmanaged.passRetained(ThreadBody(name: name) {
+            body()
+            done.set(true)
+        })
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { context in
+            let body = Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue()
+            body.run()
+            return nil
+        }, box.toOpaque())
+        precondition(rc == 0, "pthread_create failed: \(rc)")
+        pthread_detach(thread)
+    }
+
+    /// Waits until the thread's body has returned.
+    public func join() { _ = done.wait() }
+
+    /// Waits up to `milliseconds`; true if the body returned.
+    public func join(milliseconds: Int) -> Bool { done.wait(milliseconds: milliseconds) ?? false }
+}
+
+private final class ThreadBody {
+    let name: String
+    let run: () -> Void
+    init(name: String, _ run: @escaping () -> Void) {
+        self.name = name
+        self.run = run
+    }
+}
+

@@ -1,0 +1,85 @@
+import Logging
+import SQLite
+import SessionCore
+import ZeroMQ
+
+/// Start-up of the writer thread: its connection, the event PUB socket, then the loop.
+enum WriterStartup {
+    static func run(
+        shared: BrokerShared, context: ZMQContext, started: Latch<Result<String, BrokerStartError>>, logger: Logger
+    ) {
+        let loop: WriterLoop
+        do {
+            let connection = try shared.database.openWriter()
+            let writer = try SessionWriter(
+                connection: connection, counter: shared.counter,
+                defaultTokenLimit: shared.configuration.defaultTokenLimit)
+            let publisher = try ZMQSocket(context: context, type: .pub)
+            // A slow subscriber loses events past this mark (and replays them with events:since);
+            // the broker never waits for it.
+            try publisher.setHighWaterMarks(send: 100_000, receive: 1_000)
+            let bound = try BindError.bind(publisher, shared.configuration.eventsEndpoint, role: "events")
+            loop = WriterLoop(
+                shared: shared, connection: connection, writer: writer, publisher: publisher, logger: logger)
+            started.set(.success(bound))
+        } catch let error as BrokerStartError {
+            return started.set(.failure(error))
+        } catch {
+            return started.set(.failure(BrokerStartError(message: "cannot open the database: \(error)")))
+        }
+        loop.run()
+    }
+}
+
+/// Start-up of the API thread: the ROUTER socket, then the loop.
+enum APIStartup {
+    static func run(
+        shared: BrokerShared, context: ZMQContext, started: Latch<Result<String, BrokerStartError>>, logger: Logger
+    ) {
+        let loop: APILoop
+        do {
+            let router = try ZMQSocket(context: context, type: .router)
+            try router.setRouterMandatory(true)
+            try router.setMaxMessageSize(shared.configuration.transportMaxMessageBytes)
+            try router.setHighWaterMarks(send: 10_000, receive: 10_000)
+            let bound = try BindError.bind(router, shared.configuration.apiEndpoint, role: "api")
+            loop = APILoop(router: router, shared: shared, logger: logger)
+            started.set(.success(bound))
+        } catch let error as BrokerStartError {
+            return started.set(.failure(error))
+        } catch {
+            return started.set(.failure(BrokerStartError(message: "cannot start the api socket: \(error)")))
+        }
+        loop.run()
+    }
+}
+
+enum BindError {
+    /// Binds `socket`, turning EADDRINUSE into a message that says what to do.
+    static func bind(_ socket: ZMQSocket, _ endpoint: String, role: String) throws -> String {
+        let wanted = endpoint.hasSuffix(":0") ? String(endpoint.dropLast()) + "*" : endpoint
+        do {
+            return try socket.bind(wanted)
+        } catch let error where error == .addressInUse {
+            throw BrokerStartError(
+                message: "the \(role) endpoint \(endpoint) is already in use (is another broker running?)")
+        } catch {
+            throw BrokerStartError(message: "cannot bind the \(role) endpoint \(endpoint): \(error)")
+        }
+    }
+}
+
+/// Copies the WAL into the database file every second, off the commit path.
+enum Checkpointer {
+    static func run(shared: BrokerShared, logger: Logger) {
+        let connection: Connection
+        do { connection = try shared.database.openReader() } catch {
+            return logger.error("checkpointer: cannot open the database: \(error)")
+        }
+        while shared.stopRequested.wait(milliseconds: 1_000) == nil {
+            do { try DatabaseFile.checkpoint(connection) } catch {
+                logger.debug("checkpointer: \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import CSQLite
+
+/// One SQLite connection.
+///
+/// An `sqlite3*` must be used by one thread at a time, so this type is not
+/// `Sendable`: open it on the thread that uses it. Prepared statements are
+/// cached by SQL text because building one costs several times more than
+/// running it. The handle is closed once, in `deinit`, after its statements.
+public final class Connection {
+    let handle: OpaquePointer
+    private var cache: [String: Statement] = [:]
+
+    /// Opens (or creates, unless `readOnly`) the database at `path`.
+    public init(path: String, readOnly: Bool = false) throws(SQLiteError) {
+        var db: OpaquePointer?
+        // NOMUTEX: the connection is confined to one thread, so SQLite's own locking is waste.
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            if let db { sqlite3_close_v2(db) }
+            throw SQLiteError(code: rc, message: "\(message) (\(path))")
+        }
+        handle = db
+        sqlite3_extended_result_codes(db, 1)
+        // Readers and the writer share a WAL file: wait briefly instead of failing on a busy lock.
+        sqlite3_busy_timeout(db, 5_000)
+    }
+
+    deinit {
+        cache.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    func error(_ rc: Int32) -> SQLiteError {
+        SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle)))
+    }
+
+    /// Runs one or more statements that return no rows.
+    public func execute(_ sql: String) throws(SQLiteError) {
+        var message: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &message)
+        if rc != SQLITE_OK {
+            let text = message.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
+            sqlite3_free(message)
+            throw SQLiteError(code: rc, message: text)
+        }
+    }
+
+    /// A prepared statement for `sql`, reused across calls and reset before each use.
+    public func statement(_ sql: String) throws(SQLiteError) -> Statement {
+        if let cached = cache[sql] {
+            cached.reset()
+            return cached
+        }
+        let statement = try Statement(connection: self, sql: sql)
+        cache[sql] = statement
+        return statement
+    }
+
+    /// Resets every cached statement, ending the read any of them still holds open.
+    ///
+    /// A statement stepped to a row but not to its end keeps its read
+    /// snapshot, which pins the WAL (checkpoints cannot finish) and locks
+    /// tables against a checkpoint on the same connection.
+    public func resetAll() {
+        for statement in cache.values { sqlite3_reset(statement.handle) }
+    }
+
+    /// The rowid of the last INSERT on this connection.
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// Whether a transaction is open.
+    public var inTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
+    /// Runs `body` in a transaction, committing on return and rolling back on a throw.
+    public func transaction<T>(immediate: Bool = true, _ body: () throws -> T) throws -> T {
+        try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
+        do {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            if inTransaction { try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// One integer from the first row of `sql` (a PRAGMA or a COUNT), or nil for no rows.
+    public func scalarInt(_ sql: String) throws(SQLiteError) -> Int64? {
+        let statement = try statement(sql)
+        guard try statement.step() else { return nil }
+        return statement.int(0)
+    }
+
+    /// One text value from the first row of `sql`, or nil for no rows or NULL.
+    public func scalarText(_ sql: String) throws(SQLiteError) -> String? {
+        let statement = try statement(sql)
+        guard try statement.step() else { return nil }
+        return statement.optionalText(0)
+    }
+
+    /// The SQLite library version.
+    public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
+}

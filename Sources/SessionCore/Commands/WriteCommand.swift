@@ -1,0 +1,48 @@
+import BrokerProtocol
+
+/// A mutating request, validated and typed before it reaches the writer.
+///
+/// Parsing happens on the thread that received the request, so bad
+/// parameters are answered without queueing behind writes.
+public enum WriteCommand: Sendable {
+    case createSession(CreateSession)
+    case addMessage(AddMessage)
+    case updateCheckpoint(UpdateCheckpoint)
+    case setContext(SetDocument)
+    case setAgentDescription(SetDocument)
+    case clearMessages(SessionAction)
+    case reset(SessionAction)
+    case delete(SessionAction)
+
+    /// The client-made id that makes a retry return the first result, when the command has one
+    /// outside its natural key (`sessionId` for create, `messageId` for addMessage).
+    var requestId: String? {
+        switch self {
+        case .createSession, .addMessage: nil
+        case .updateCheckpoint(let command): command.requestId
+        case .setContext(let command), .setAgentDescription(let command): command.requestId
+        case .clearMessages(let command), .reset(let command), .delete(let command): command.requestId
+        }
+    }
+}
+
+/// Limits applied to request parameters.
+public enum Limits {
+    /// The largest `requestId`, `messageId` or `sessionId` a client may choose.
+    public static let idBytes = 128
+    /// The largest context or agent description, serialized.
+    public static let documentBytes = 1 << 20
+    /// Token limits a session may have.
+    public static let tokenLimitRange: ClosedRange<Int64> = 256...10_000_000
+}
+
+extension Params {
+    /// An optional client-chosen id: non-empty, at most `Limits.idBytes`, printable ASCII.
+    func clientId(_ key: String) throws(RPCError) -> String? {
+        guard let value = try optionalString(key, maxBytes: Limits.idBytes) else { return nil }
+        guard !value.isEmpty, value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw RPCError.invalidParams("'\(key)' must be 1 to \(Limits.idBytes) printable ASCII characters", field: key)
+        }
+        return value
+    }
+}

@@ -1,0 +1,34 @@
+import BrokerProtocol
+
+/// A persisted event: its sequence number, topic and serialized body.
+///
+/// The body is self-describing (`{seq, topic, at, ...subject ids}`) so a
+/// replay from `events:since` and a live PUB message carry the same bytes.
+public struct Event: Sendable {
+    public let seq: Int64
+    public let topic: String
+    public let body: [UInt8]
+
+    public init(seq: Int64, topic: String, body: [UInt8]) {
+        self.seq = seq
+        self.topic = topic
+        self.body = body
+    }
+
+    /// Serializes a body from its fields, putting `seq`, `topic` and `at` first.
+    public static func body(seq: Int64, topic: String, at: EpochMillis, fields: JSONObject) -> [UInt8] {
+        var object = JSONObject([("seq", .int(seq)), ("topic", .string(topic)), ("at", .string(Timestamp.iso8601(at)))])
+        for (key, value) in fields { object[key] = value }
+        return JSON.object(object).serialized
+    }
+}
+
+/// The topics the session core publishes.
+public enum Topic {
+    public static let sessionCreated = "session:created"
+    public static let sessionMessage = "session:message"
+    public static let sessionCleared = "session:cleared"
+    public static let sessionUpdated = "session:updated"
+    public static let sessionDeleted = "session:deleted"
+    public static let checkpointUpdated = "checkpoint:updated"
+}

@@ -1,0 +1,108 @@
+import SQLite
+
+/// The database schema and its migrations.
+///
+/// `PRAGMA user_version` holds the schema version. Migrations run in order,
+/// each in its own transaction. A database from a newer broker is refused
+/// untouched: guessing at a future layout could destroy data.
+public enum Schema {
+    /// The version this build writes.
+    public static let currentVersion: Int64 = 2
+
+    /// Each entry upgrades from version `index` to `index + 1`.
+    static let migrations: [String] = [
+        // 0 -> 1: sessions, messages, checkpoints, events, idempotent request results.
+        """
+        CREATE TABLE sessions (
+            rowid INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            type TEXT NOT NULL,
+            feature_id TEXT NOT NULL,
+            task_id TEXT,
+            state TEXT NOT NULL,
+            token_limit INTEGER NOT NULL,
+            context TEXT NOT NULL,
+            agent_description TEXT NOT NULL,
+            next_seq INTEGER NOT NULL DEFAULT 1,
+            first_active_seq INTEGER NOT NULL DEFAULT 1,
+            message_count INTEGER NOT NULL DEFAULT 0,
+            active_count INTEGER NOT NULL DEFAULT 0,
+            total_tokens INTEGER NOT NULL DEFAULT 0,
+            active_tokens INTEGER NOT NULL DEFAULT 0,
+            checkpoint_version INTEGER NOT NULL DEFAULT 0,
+            compactions INTEGER NOT NULL DEFAULT 0,
+            tokens_saved INTEGER NOT NULL DEFAULT 0,
+            last_compaction_ms INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX sessions_by_feature ON sessions(feature_id);
+        CREATE TABLE messages (
+            rowid INTEGER PRIMARY KEY,
+            session INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            message_id TEXT NOT NULL,
+            role TEXT NOT NULL,
+            content TEXT NOT NULL,
+            name TEXT,
+            tool_call_id TEXT,
+            metadata TEXT,
+            tokens INTEGER NOT NULL,
+            session_tokens INTEGER NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE UNIQUE INDEX messages_by_seq ON messages(session, seq);
+        CREATE UNIQUE INDEX messages_by_id ON messages(message_id);
+        CREATE TABLE checkpoints (
+            session INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            summary TEXT NOT NULL,
+            completed TEXT NOT NULL,
+            pending TEXT NOT NULL,
+            decisions TEXT NOT NULL,
+            blockers TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (session, version)
+        ) WITHOUT ROWID;
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY,
+            topic TEXT NOT NULL,
+            body TEXT NOT NULL,
+            at INTEGER NOT NULL
+        );
+        CREATE TABLE request_results (
+            request_id TEXT PRIMARY KEY,
+            method TEXT NOT NULL,
+            result TEXT NOT NULL,
+            at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
+        // 1 -> 2: a key/value table; `token_counter` records which counter produced the stored
+        // counts. Rows written before have none, so the next start recounts them (TokenRecount).
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+        """,
+    ]
+
+    /// Brings the database up to `currentVersion`, or refuses a newer one.
+    public static func migrate(_ connection: Connection) throws(StoreError) {
+        do {
+            let version = try connection.scalarInt("PRAGMA user_version") ?? 0
+            if version > currentVersion {
+                throw StoreError.newerSchema(found: version, supported: currentVersion)
+            }
+            for step in Int(version)..<Int(currentVersion) {
+                try connection.transaction {
+                    try connection.execute(migrations[step])
+                    try connection.execute("PRAGMA user_version = \(step + 1)")
+                }
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch let error as SQLiteError {
+            throw StoreError.sqlite(error)
+        } catch {
+            throw StoreError.sqlite(SQLiteError(code: -1, message: "\(error)"))
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import BrokerProtocol
+import SQLite
+
+extension SessionReader {
+    /// `session:getMessages`: one page in seq order, streamed from SQLite into the reply.
+    public func getMessages(_ params: Params) throws(RPCError) -> [UInt8] {
+        try params.requireOnly(["sessionId", "afterSeq", "limit", "includeArchived"])
+        let id = try params.identifier("sessionId")
+        let afterSeq = try params.optionalInt("afterSeq", range: 0...Int64.max) ?? 0
+        let limit = try params.optionalInt("limit", range: 1...Self.maxMessagePage) ?? Self.defaultMessagePage
+        let includeArchived = try params.optionalBool("includeArchived") ?? false
+        return try snapshot { () throws(RPCError) in
+            let record = try session(id)
+            let fromSeq = max(afterSeq + 1, includeArchived ? 1 : record.firstActiveSeq)
+            do throws(SQLiteError) {
+                return try writeMessages(record, fromSeq: fromSeq, limit: limit)
+            } catch {
+                throw Self.internalError(error)
+            }
+        }
+    }
+
+    public static let defaultMessagePage: Int64 = 1_000
+    public static let maxMessagePage: Int64 = 50_000
+
+    private func writeMessages(_ record: SessionRecord, fromSeq: Int64, limit: Int64) throws(SQLiteError) -> [UInt8] {
+        let select = try db.statement("""
+            SELECT seq, message_id, role, content, name, tool_call_id, metadata, tokens, created_at FROM messages
+            WHERE session = ? AND seq >= ? ORDER BY seq LIMIT ?
+            """)
+        select.bind(1, record.rowID)
+        select.bind(2, fromSeq)
+        select.bind(3, limit + 1)  // one more tells whether another page follows
+        var writer = JSONWriter(capacity: 4096)
+        writer.raw("{\"sessionId\":")
+        writer.string(record.id)
+        writer.raw(",\"messages\":[")
+        var count: Int64 = 0
+        var lastSeq = fromSeq - 1
+        var hasMore = false
+        while try select.step() {
+            if count == limit { hasMore = true; break }
+            if count > 0 { writer.comma() }
+            count += 1
+            lastSeq = select.int(0)
+            writer.raw("{\"seq\":")
+            writer.int(lastSeq)
+            writer.raw(",\"messageId\":")
+            select.withBytes(1) { writer.rawString($0) }
+            writer.raw(",\"role\":")
+            select.withBytes(2) { writer.rawString($0) }
+            writer.raw(",\"content\":")
+            select.withBytes(3) { writer.rawString($0) }
+            if !select.isNull(4) { writer.raw(",\"name\":"); select.withBytes(4) { writer.rawString($0) } }
+            if !select.isNull(5) { writer.raw(",\"toolCallId\":"); select.withBytes(5) { writer.rawString($0) } }
+            if !select.isNull(6) { writer.raw(",\"metadata\":"); select.withBytes(6) { writer.rawBytes($0) } }
+            writer.raw(",\"tokens\":")
+            writer.int(select.int(7))
+            writer.raw(",\"archived\":")
+            writer.bool(lastSeq < record.firstActiveSeq)
+            writer.raw(",\"createdAt\":")
+            writer.string(Timestamp.iso8601(select.int(8)))
+            writer.raw("}")
+        }
+        writer.raw("],\"nextSeq\":")
+        writer.int(lastSeq)
+        writer.raw(",\"hasMore\":")
+        writer.bool(hasMore)
+        writer.raw("}")
+        return writer.bytes
+    }
+
+    /// `session:list`: sessions in creation order, filtered, paged by an opaque cursor.
+    public func listSessions(_ params: Params) throws(RPCError) -> [UInt8] {
+        try params.requireOnly(["type", "featureId", "taskId", "state", "limit", "cursor"])
+        let filters: [(column: String, value: String)] = try [
+            ("type", params.optionalIdentifier("type")), ("feature_id", params.optionalIdentifier("featureId")),
+            ("task_id", params.optionalIdentifier("taskId")), ("state", params.optionalIdentifier("state")),
+        ].compactMap { pair in pair.1.map { (pair.0, $0) } }
+        let limit = try params.optionalInt("limit", range: 1...1_000) ?? 100
+        var after: Int64 = 0
+        if let cursor = try params.optionalString("cursor", maxBytes: 64) {
+            guard let value = Int64(cursor), value >= 0 else {
+                throw RPCError.invalidParams("'cursor' is not a cursor this broker returned", field: "cursor")
+            }
+            after = value
+        }
+        let conditions = (["rowid > ?"] + filters.map { "\($0.column) = ?" }).joined(separator: " AND ")
+        do {
+            let select = try db.statement(
+                "SELECT \(SessionRows.columns) FROM sessions WHERE \(conditions) ORDER BY rowid LIMIT ?")
+            select.bind(1, after)
+            for (index, filter) in filters.enumerated() { select.bind(Int32(index + 2), filter.value) }
+            select.bind(Int32(filters.count + 2), limit + 1)
+            var records: [SessionRecord] = []
+            while try select.step() { records.append(SessionRows.decode(select)) }
+            let hasMore = records.count > Int(limit)
+            let page = records.prefix(Int(limit))
+            let nextCursor: JSON = hasMore ? .string(String(page.last!.rowID)) : .null
+            return JSON.object(JSONObject([
+                ("sessions", .array(page.map { .object($0.summaryJSON) })), ("nextCursor", nextCursor),
+            ])).serialized
+        } catch {
+            throw Self.internalError(error)
+        }
+    }
+}
+
+extension JSONWriter {
+    /// Writes UTF-8 bytes from the database as a JSON string literal.
+    mutating func rawString(_ utf8: UnsafeBufferPointer<UInt8>) {
+        string(utf8: utf8)
+    }
+}

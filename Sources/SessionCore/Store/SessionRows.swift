@@ -1,0 +1,67 @@
+import BrokerProtocol
+import SQLite
+
+/// Reading and writing `sessions` rows, shared by the writer and the readers.
+enum SessionRows {
+    static let columns = """
+        rowid, id, type, feature_id, task_id, state, token_limit, context, agent_description, next_seq, \
+        first_active_seq, message_count, active_count, total_tokens, active_tokens, checkpoint_version, \
+        compactions, tokens_saved, last_compaction_ms, created_at, updated_at
+        """
+
+    /// Decodes a row selected with `columns`, starting at column 0.
+    static func decode(_ row: Statement) -> SessionRecord {
+        SessionRecord(
+            rowID: row.int(0), id: row.text(1), type: row.text(2), featureId: row.text(3),
+            taskId: row.optionalText(4), state: row.text(5), tokenLimit: row.int(6), context: row.text(7),
+            agentDescription: row.text(8), nextSeq: row.int(9), firstActiveSeq: row.int(10),
+            messageCount: row.int(11), activeCount: row.int(12), totalTokens: row.int(13),
+            activeTokens: row.int(14), checkpointVersion: row.int(15), compactions: row.int(16),
+            tokensSaved: row.int(17), lastCompactionMs: row.optionalInt(18), createdAt: row.int(19),
+            updatedAt: row.int(20))
+    }
+
+    static func load(_ db: Connection, id: String) throws(SQLiteError) -> SessionRecord? {
+        let select = try db.statement("SELECT \(columns) FROM sessions WHERE id = ?")
+        select.bind(1, id)
+        guard try select.step() else { return nil }
+        return decode(select)
+    }
+}
+
+extension SessionWriter {
+    /// The session's current record, from the cache or the database; `not_found` if there is none.
+    func session(_ id: String) throws(CommandError) -> SessionRecord {
+        if let cached = cache[id] { return cached }
+        let loaded: SessionRecord?
+        do { loaded = try SessionRows.load(db, id: id) } catch { throw .sqlite(error) }
+        guard let record = loaded else { throw .rpc(.notFound("session", id)) }
+        setCached(id, record)
+        return record
+    }
+
+    /// Replaces the cached record; the row is written at commit.
+    func store(_ record: SessionRecord) {
+        setCached(record.id, record)
+        dirty.insert(record.id)
+    }
+
+    /// The one way the cache changes, so a failed command's changes can be undone.
+    func setCached(_ id: String, _ record: SessionRecord?) {
+        undo.append((id, cache[id]))
+        cache[id] = record
+    }
+
+    func writeSessionRow(_ r: SessionRecord) throws(SQLiteError) {
+        let update = try db.statement("""
+            UPDATE sessions SET type = ?, feature_id = ?, task_id = ?, state = ?, token_limit = ?, context = ?,
+            agent_description = ?, next_seq = ?, first_active_seq = ?, message_count = ?, active_count = ?,
+            total_tokens = ?, active_tokens = ?, checkpoint_version = ?, compactions = ?, tokens_saved = ?,
+            last_compaction_ms = ?, updated_at = ? WHERE rowid = ?
+            """)
+        update.bind(r.type, r.featureId, r.taskId, r.state, r.tokenLimit, r.context, r.agentDescription, r.nextSeq,
+            r.firstActiveSeq, r.messageCount, r.activeCount, r.totalTokens, r.activeTokens, r.checkpointVersion,
+            r.compactions, r.tokensSaved, r.lastCompactionMs, r.updatedAt, r.rowID)
+        try update.run()
+    }
+}

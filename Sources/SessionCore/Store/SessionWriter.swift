@@ -1,0 +1,171 @@
+import BrokerProtocol
+import SQLite
+
+/// The only code that writes the database; lives on the broker's writer thread.
+///
+/// Commands run in batches: `beginBatch`, any number of `apply`, then
+/// `commitBatch` (group commit: one transaction, one sync, for every write
+/// queued meanwhile). Each command runs inside a savepoint, so a command
+/// that fails leaves nothing behind while the others in its batch commit.
+/// Session rows are cached here and written once per batch; the cache is
+/// dropped whenever a batch rolls back, so it never disagrees with the file.
+/// Not `Sendable`: it owns an `sqlite3*`.
+public final class SessionWriter {
+    let db: Connection
+    let counter: any TokenCounter
+    let defaultTokenLimit: Int64
+    var cache: [String: SessionRecord] = [:]
+    var dirty: Set<String> = []
+    var nextEventSeq: Int64
+    var events: [Event] = []
+    /// Cache entries as they were before the running command changed them, to restore on its rollback.
+    var undo: [(id: String, record: SessionRecord?)] = []
+    /// The batch's start time: every write in a batch shares one timestamp.
+    var now: EpochMillis = 0
+
+    public init(connection: Connection, counter: any TokenCounter, defaultTokenLimit: Int64) throws(SQLiteError) {
+        db = connection
+        self.counter = counter
+        self.defaultTokenLimit = defaultTokenLimit
+        nextEventSeq = (try db.scalarInt("SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0) + 1
+    }
+
+    /// Opens the batch's transaction.
+    public func beginBatch() throws(SQLiteError) {
+        now = Timestamp.now()
+        try db.statement("BEGIN IMMEDIATE").run()
+    }
+
+    /// Runs one command in its own savepoint and returns its serialized result or its error.
+    ///
+    /// An `RPCError` rolls back only this command. A database error is rethrown:
+    /// the caller must roll back the whole batch.
+    public func apply(_ command: WriteCommand) throws(SQLiteError) -> Result<[UInt8], RPCError> {
+        let eventMark = events.count
+        let seqMark = nextEventSeq
+        undo.removeAll(keepingCapacity: true)
+        try db.statement("SAVEPOINT command").run()
+        let outcome: Result<[UInt8], CommandError>
+        do throws(CommandError) {
+            outcome = .success(try runIdempotent(command))
+        } catch {
+            outcome = .failure(error)
+        }
+        switch outcome {
+        case .success(let result):
+            try db.statement("RELEASE command").run()
+            return .success(result)
+        case .failure(let error):
+            try db.statement("ROLLBACK TO command").run()
+            try db.statement("RELEASE command").run()
+            events.removeSubrange(eventMark...)
+            nextEventSeq = seqMark
+            for entry in undo.reversed() { cache[entry.id] = entry.record }
+            switch error {
+            case .rpc(let rpcError): return .failure(rpcError)
+            case .sqlite(let sqliteError): throw sqliteError
+            }
+        }
+    }
+
+    /// Writes the cached session rows the batch changed, commits, and hands back its events.
+    public func commitBatch() throws(SQLiteError) -> [Event] {
+        for id in dirty {
+            if let record = cache[id] { try writeSessionRow(record) }
+        }
+        db.resetAll()
+        try db.statement("COMMIT").run()
+        dirty.removeAll(keepingCapacity: true)
+        // Bound the cache; every row is on disk now, so dropping entries loses nothing.
+        if cache.count > 50_000 { cache.removeAll() }
+        let committed = events
+        events.removeAll(keepingCapacity: true)
+        return committed
+    }
+
+    /// Abandons the batch after a database error and forgets every cached row.
+    public func rollbackBatch() {
+        if db.inTransaction { try? db.execute("ROLLBACK") }
+        cache.removeAll()
+        dirty.removeAll()
+        events.removeAll()
+        nextEventSeq = ((try? db.scalarInt("SELECT COALESCE(MAX(seq), 0) FROM events")) ?? 0) + 1
+    }
+
+    private func runIdempotent(_ command: WriteCommand) throws(CommandError) -> [UInt8] {
+        guard let requestId = command.requestId else { return try run(command) }
+        let lookup = try sql("SELECT result FROM request_results WHERE request_id = ?")
+        lookup.bind(1, requestId)
+        if try step(lookup) { return Array(lookup.text(0).utf8) }
+        let result = try run(command)
+        let insert = try sql("INSERT INTO request_results (request_id, method, result, at) VALUES (?, ?, ?, ?)")
+        insert.bind(1, requestId)
+        insert.bind(2, command.methodName)
+        insert.bind(3, String(decoding: result, as: UTF8.self))
+        insert.bind(4, now)
+        try run(insert)
+        return result
+    }
+
+    private func run(_ command: WriteCommand) throws(CommandError) -> [UInt8] {
+        switch command {
+        case .createSession(let create): try createSession(create)
+        case .addMessage(let add): try addMessage(add)
+        case .updateCheckpoint(let update): try updateCheckpoint(update)
+        case .setContext(let set): try setDocument(set, column: .context)
+        case .setAgentDescription(let set): try setDocument(set, column: .agentDescription)
+        case .clearMessages(let action): try clearMessages(action, reason: "clear")
+        case .reset(let action): try reset(action)
+        case .delete(let action): try delete(action)
+        }
+    }
+
+    /// Records an event of this batch; it is persisted now and published after the commit.
+    func emit(_ topic: String, _ fields: JSONObject) throws(CommandError) {
+        let seq = nextEventSeq
+        let body = Event.body(seq: seq, topic: topic, at: now, fields: fields)
+        let insert = try sql("INSERT INTO events (seq, topic, body, at) VALUES (?, ?, ?, ?)")
+        insert.bind(1, seq)
+        insert.bind(2, topic)
+        insert.bind(3, String(decoding: body, as: UTF8.self))
+        insert.bind(4, now)
+        try run(insert)
+        nextEventSeq += 1
+        events.append(Event(seq: seq, topic: topic, body: body))
+    }
+}
+
+/// What a command can fail with: a client error, or a database error that sinks the batch.
+enum CommandError: Error {
+    case rpc(RPCError)
+    case sqlite(SQLiteError)
+}
+
+extension SessionWriter {
+    func sql(_ text: String) throws(CommandError) -> Statement {
+        do { return try db.statement(text) } catch { throw .sqlite(error) }
+    }
+
+    func step(_ statement: Statement) throws(CommandError) -> Bool {
+        do { return try statement.step() } catch { throw .sqlite(error) }
+    }
+
+    func run(_ statement: Statement) throws(CommandError) {
+        do { try statement.run() } catch { throw .sqlite(error) }
+    }
+}
+
+extension WriteCommand {
+    var methodName: String {
+        switch self {
+        case .createSession: "session:create"
+        case .addMessage: "session:addMessage"
+        case .updateCheckpoint: "session:updateCheckpoint"
+        case .setContext: "session:setContext"
+        case .setAgentDescription: "session:setAgentDescription"
+        case .clearMessages: "session:clearMessages"
+        case .reset: "session:reset"
+        case .delete: "session:delete"
+        }
+    }
+}

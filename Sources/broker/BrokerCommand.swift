@@ -1,0 +1,88 @@
+import ArgumentParser
+import BrokerServer
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `broker`: the AgentBroker daemon.
+@main
+struct BrokerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "broker",
+        abstract: "The AgentBroker daemon: durable LLM agent sessions over ZeroMQ.",
+        discussion: """
+            Each setting comes from its flag, else its environment variable, else the configuration file \
+            (--config or BROKER_CONFIG, JSON), else the default. SIGINT or SIGTERM stops it gracefully.
+            """)
+
+    @Option(help: "ROUTER endpoint for clients (env BROKER_API; default tcp://127.0.0.1:5555).")
+    var api: String?
+    @Option(help: "PUB endpoint for events (env BROKER_EVENTS; default tcp://127.0.0.1:5556).")
+    var events: String?
+    @Option(help: "ROUTER endpoint for agent workers (env BROKER_WORKERS; default tcp://127.0.0.1:5557).")
+    var workers: String?
+    @Option(help: "SQLite database file (env BROKER_DB; default data/broker.db).")
+    var db: String?
+    @Option(help: "normal (survives a killed broker) or full (survives power loss) (env BROKER_SYNC).")
+    var sync: String?
+    @Option(help: "Configuration file (JSON; env BROKER_CONFIG).")
+    var config: String?
+    @Option(help: "trace, debug, info, notice, warning, error or critical (env BROKER_LOG_LEVEL).")
+    var logLevel: String?
+
+    func run() throws {
+        let environment = currentEnvironment()
+        let overrides = ConfigurationOverrides(
+            api: api, events: events, workers: workers, db: db, sync: sync, logLevel: logLevel, configFile: config)
+        let configuration: BrokerConfiguration
+        do {
+            configuration = try BrokerConfiguration.resolve(flags: overrides, environment: environment)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        guard let level = Logger.Level(rawValue: configuration.logLevel) else {
+            throw ValidationError("unknown log level '\(configuration.logLevel)'")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "agentbroker")
+
+        // Block the stop signals before any thread starts, so every thread inherits the mask
+        // and only sigwait below receives them.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+
+        let broker = Broker(configuration: configuration, logger: logger)
+        do {
+            try broker.start()
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(1)
+        }
+        var received: Int32 = 0
+        sigwait(&signals, &received)
+        logger.info("received \(received == SIGINT ? "SIGINT" : "SIGTERM"), shutting down")
+        broker.stop()
+    }
+}
+
+func currentEnvironment() -> [String: String] {
+    var result: [String: String] = [:]
+    var pointer = environ
+    while let entry = pointer.pointee {
+        let text = String(cString: entry)
+        if let equals = text.firstIndex(of: "=") {
+            result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+        }
+        pointer += 1
+    }
+    return result
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import BrokerClient
+import BrokerProtocol
+import ZeroMQ
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options every subcommand takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(help: "The broker's api endpoint (env BROKER_API; default tcp://127.0.0.1:5555).")
+    var api: String?
+
+    @Flag(help: "Print JSON for scripts instead of tables.")
+    var json = false
+
+    @Option(help: "Seconds to wait for each attempt of a request.")
+    var timeout: Double = 5
+
+    @Option(help: "Attempts, each on a fresh socket, before reporting the broker unreachable.")
+    var retries: Int = 3
+
+    var apiEndpoint: String {
+        if let api { return api }
+        if let value = getenv("BROKER_API"), !String(cString: value).isEmpty { return String(cString: value) }
+        return "tcp://127.0.0.1:5555"
+    }
+
+    /// Calls one method and returns its result.
+    func call(_ method: String, _ params: JSONObject = JSONObject()) throws -> JSON {
+        guard timeout > 0, retries > 0 else { throw UsageError("--timeout and --retries must be positive") }
+        let context = try ZMQContext()
+        let client = RPCClient(
+            endpoint: apiEndpoint, context: context, timeoutMs: Int(timeout * 1000), attempts: retries)
+        return try client.call(method, params)
+    }
+
+    /// Prints `value` as JSON when `--json`, else calls `human`.
+    func output(_ value: JSON, human: () -> Void) {
+        if json { print(Pretty.json(value)) } else { human() }
+    }
+}
