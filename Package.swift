@@ -70,7 +70,9 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "broker-bench",
-            dependencies: ["BrokerServer", "BrokerClient", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "BrokerServer", "BrokerClient", "SessionCore", "ZeroMQ", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
 
         .executableTarget(name: "tokenizer-bench", dependencies: ["Tokenizer"], swiftSettings: strict),

@@ -73,7 +73,7 @@ public final class Statement {
     }
 
     /// Binds several values from index 1 on.
-    public func bind(_ values: any StatementArgument...) {
+    public func bindAll(_ values: any StatementArgument...) {
         for (offset, value) in values.enumerated() { value.bind(to: self, at: Int32(offset + 1)) }
     }
 

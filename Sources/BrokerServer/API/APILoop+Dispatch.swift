@@ -42,7 +42,7 @@ extension APILoop {
         case .write(let validate):
             do throws(RPCError) {
                 let command = try validate(request.params, shared.configuration)
-                enqueue { shared.writeQueue.push(WriteJob(envelope: envelope, id: request.id, command: command)) }
+                pendingWrites.append(WriteJob(envelope: envelope, id: request.id, command: command))
             } catch {
                 send(.error(envelope, id: request.id, error))
             }

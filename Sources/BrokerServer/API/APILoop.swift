@@ -3,21 +3,26 @@ import Logging
 import SessionCore
 import ZeroMQ
 
-/// The API thread: owns the ROUTER socket, parses and routes requests, sends every reply.
+/// The loop thread: owns the ROUTER, the PUB socket and the writer connection.
 ///
-/// Requests are validated here; writes go to the writer queue, reads to the
-/// reader queue, and their replies come back through the `Outbox`, whose
-/// eventfd wakes this thread's `zmq_poll`. Only this thread touches the ROUTER.
+/// Each pass drains what the ROUTER holds: requests are validated here,
+/// writes are collected and group-committed at the end of the pass, reads go
+/// to the reader threads, whose replies come back through the `Outbox` and
+/// its eventfd, which wakes this thread's `zmq_poll`.
 final class APILoop {
     let router: ZMQSocket
+    let committer: WriteCommitter
     let shared: BrokerShared
     let logger: Logger
-    /// Requests dispatched and not yet answered; shutdown waits for zero.
+    /// Reads dispatched and not yet answered; shutdown waits for zero.
     var inFlight = 0
+    /// Writes received in this pass, committed together at its end.
+    var pendingWrites: [WriteJob] = []
     var counters = RequestCounters()
 
-    init(router: ZMQSocket, shared: BrokerShared, logger: Logger) {
+    init(router: ZMQSocket, committer: WriteCommitter, shared: BrokerShared, logger: Logger) {
         self.router = router
+        self.committer = committer
         self.shared = shared
         self.logger = logger
     }
@@ -51,11 +56,13 @@ final class APILoop {
             if !stopping && ready.contains(0) { receiveRequests() }
         }
         router.close()
+        committer.close()
     }
 
     /// Reads what is queued on the ROUTER (one POLLIN can stand for many messages), up to a fair share.
     private func receiveRequests() {
-        for _ in 0..<512 {
+        defer { commitWrites() }
+        for _ in 0..<WriteCommitter.maxBatch {
             let frames: [ZMQFrame]?
             do { frames = try router.receive(dontWait: true) } catch {
                 logger.error("api: receive failed: \(error)")
@@ -64,6 +71,13 @@ final class APILoop {
             guard let frames else { return }
             handle(frames)
         }
+    }
+
+    private func commitWrites() {
+        guard !pendingWrites.isEmpty else { return }
+        let replies = committer.commit(pendingWrites)
+        pendingWrites.removeAll(keepingCapacity: true)
+        for reply in replies { send(reply) }
     }
 
     private func sendReplies(_ replies: [Outgoing]) {

@@ -7,7 +7,6 @@ final class BrokerShared: Sendable {
     let configuration: BrokerConfiguration
     let database: DatabaseFile
     let counter: any TokenCounter
-    let writeQueue = WorkQueue<WriteJob>()
     let readQueue = WorkQueue<ReadJob>()
     let outbox = Outbox()
     /// Set once when shutdown begins.

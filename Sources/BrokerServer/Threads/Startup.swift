@@ -3,12 +3,13 @@ import SQLite
 import SessionCore
 import ZeroMQ
 
-/// Start-up of the writer thread: its connection, the event PUB socket, then the loop.
-enum WriterStartup {
+/// Start-up of the loop thread: the writer connection, the event PUB socket, the ROUTER, then the loop.
+enum LoopStartup {
     static func run(
-        shared: BrokerShared, context: ZMQContext, started: Latch<Result<String, BrokerStartError>>, logger: Logger
+        shared: BrokerShared, context: ZMQContext, started: Latch<Result<BoundEndpoints, BrokerStartError>>,
+        logger: Logger
     ) {
-        let loop: WriterLoop
+        let loop: APILoop
         do {
             let connection = try shared.database.openWriter()
             let writer = try SessionWriter(
@@ -18,37 +19,19 @@ enum WriterStartup {
             // A slow subscriber loses events past this mark (and replays them with events:since);
             // the broker never waits for it.
             try publisher.setHighWaterMarks(send: 100_000, receive: 1_000)
-            let bound = try BindError.bind(publisher, shared.configuration.eventsEndpoint, role: "events")
-            loop = WriterLoop(
-                shared: shared, connection: connection, writer: writer, publisher: publisher, logger: logger)
-            started.set(.success(bound))
-        } catch let error as BrokerStartError {
-            return started.set(.failure(error))
-        } catch {
-            return started.set(.failure(BrokerStartError(message: "cannot open the database: \(error)")))
-        }
-        loop.run()
-    }
-}
-
-/// Start-up of the API thread: the ROUTER socket, then the loop.
-enum APIStartup {
-    static func run(
-        shared: BrokerShared, context: ZMQContext, started: Latch<Result<String, BrokerStartError>>, logger: Logger
-    ) {
-        let loop: APILoop
-        do {
+            let events = try BindError.bind(publisher, shared.configuration.eventsEndpoint, role: "events")
             let router = try ZMQSocket(context: context, type: .router)
             try router.setRouterMandatory(true)
             try router.setMaxMessageSize(shared.configuration.transportMaxMessageBytes)
             try router.setHighWaterMarks(send: 10_000, receive: 10_000)
-            let bound = try BindError.bind(router, shared.configuration.apiEndpoint, role: "api")
-            loop = APILoop(router: router, shared: shared, logger: logger)
-            started.set(.success(bound))
+            let api = try BindError.bind(router, shared.configuration.apiEndpoint, role: "api")
+            let committer = WriteCommitter(connection: connection, writer: writer, publisher: publisher, logger: logger)
+            loop = APILoop(router: router, committer: committer, shared: shared, logger: logger)
+            started.set(.success(BoundEndpoints(api: api, events: events, workers: shared.configuration.workersEndpoint)))
         } catch let error as BrokerStartError {
             return started.set(.failure(error))
         } catch {
-            return started.set(.failure(BrokerStartError(message: "cannot start the api socket: \(error)")))
+            return started.set(.failure(BrokerStartError(message: "cannot start: \(error)")))
         }
         loop.run()
     }

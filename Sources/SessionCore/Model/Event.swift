@@ -17,9 +17,20 @@ public struct Event: Sendable {
 
     /// Serializes a body from its fields, putting `seq`, `topic` and `at` first.
     public static func body(seq: Int64, topic: String, at: EpochMillis, fields: JSONObject) -> [UInt8] {
-        var object = JSONObject([("seq", .int(seq)), ("topic", .string(topic)), ("at", .string(Timestamp.iso8601(at)))])
-        for (key, value) in fields { object[key] = value }
-        return JSON.object(object).serialized
+        var writer = JSONWriter(capacity: 256)
+        writer.raw("{\"seq\":")
+        writer.int(seq)
+        writer.raw(",\"topic\":")
+        writer.string(topic)
+        writer.raw(",\"at\":")
+        writer.timestamp(at)
+        for (key, value) in fields {
+            writer.comma()
+            writer.key(key)
+            writer.value(value)
+        }
+        writer.raw("}")
+        return writer.bytes
     }
 }
 
@@ -31,4 +42,15 @@ public enum Topic {
     public static let sessionUpdated = "session:updated"
     public static let sessionDeleted = "session:deleted"
     public static let checkpointUpdated = "checkpoint:updated"
+}
+
+extension JSONWriter {
+    /// Writes an epoch time as a quoted ISO 8601 string.
+    public mutating func timestamp(_ millis: EpochMillis) {
+        var text: [UInt8] = [UInt8(ascii: "\"")]
+        text.reserveCapacity(26)
+        Timestamp.appendISO8601(millis, to: &text)
+        text.append(UInt8(ascii: "\""))
+        rawBytes(text)
+    }
 }

@@ -39,6 +39,8 @@ public final class DatabaseFile: @unchecked Sendable {
             throw StoreError.locked(path: path)
         }
         do {
+            // Read the version before anything writes (even `journal_mode=WAL` rewrites the header).
+            try Schema.refuseNewer(path: path)
             let connection = try openWriter()
             try Schema.migrate(connection)
         } catch {
@@ -63,6 +65,8 @@ public final class DatabaseFile: @unchecked Sendable {
             try connection.execute("PRAGMA wal_autocheckpoint=0")
             try connection.execute("PRAGMA foreign_keys=OFF")
             try connection.execute("PRAGMA cache_size=-65536")
+            // Savepoint journals stay in memory: on disk they cost a write per command.
+            try connection.execute("PRAGMA temp_store=MEMORY")
             return connection
         } catch {
             if error.isCorrupt { throw StoreError.corrupt(path: path, error) }

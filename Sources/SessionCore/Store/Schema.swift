@@ -84,6 +84,19 @@ public enum Schema {
         """,
     ]
 
+    /// Throws `newerSchema` for a database from a newer broker, reading it without changing a byte.
+    static func refuseNewer(path: String) throws(StoreError) {
+        let version: Int64
+        do {
+            guard let reader = try? Connection(path: path, readOnly: true) else { return }  // a new file
+            version = try reader.scalarInt("PRAGMA user_version") ?? 0
+        } catch {
+            if error.isCorrupt { throw StoreError.corrupt(path: path, error) }
+            throw StoreError.sqlite(error)
+        }
+        if version > currentVersion { throw StoreError.newerSchema(found: version, supported: currentVersion) }
+    }
+
     /// Brings the database up to `currentVersion`, or refuses a newer one.
     public static func migrate(_ connection: Connection) throws(StoreError) {
         do {

@@ -59,7 +59,7 @@ extension SessionReader {
             writer.raw(",\"archived\":")
             writer.bool(lastSeq < record.firstActiveSeq)
             writer.raw(",\"createdAt\":")
-            writer.string(Timestamp.iso8601(select.int(8)))
+            writer.timestamp(select.int(8))
             writer.raw("}")
         }
         writer.raw("],\"nextSeq\":")

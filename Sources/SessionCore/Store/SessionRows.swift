@@ -59,7 +59,7 @@ extension SessionWriter {
             total_tokens = ?, active_tokens = ?, checkpoint_version = ?, compactions = ?, tokens_saved = ?,
             last_compaction_ms = ?, updated_at = ? WHERE rowid = ?
             """)
-        update.bind(r.type, r.featureId, r.taskId, r.state, r.tokenLimit, r.context, r.agentDescription, r.nextSeq,
+        update.bindAll(r.type, r.featureId, r.taskId, r.state, r.tokenLimit, r.context, r.agentDescription, r.nextSeq,
             r.firstActiveSeq, r.messageCount, r.activeCount, r.totalTokens, r.activeTokens, r.checkpointVersion,
             r.compactions, r.tokensSaved, r.lastCompactionMs, r.updatedAt, r.rowID)
         try update.run()

@@ -28,7 +28,7 @@ extension SessionWriter {
             INSERT INTO checkpoints (session, version, summary, completed, pending, decisions, blockers, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        insert.bind(record.rowID, checkpoint.version, checkpoint.summary, encodeList(checkpoint.completed),
+        insert.bindAll(record.rowID, checkpoint.version, checkpoint.summary, encodeList(checkpoint.completed),
             encodeList(checkpoint.pending), encodeList(checkpoint.decisions), encodeList(checkpoint.blockers), now)
         try run(insert)
         record.checkpointVersion = checkpoint.version

@@ -20,7 +20,7 @@ extension SessionWriter {
             INSERT INTO messages (session, seq, message_id, role, content, name, tool_call_id, metadata, tokens,
             session_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        insert.bind(record.rowID, seq, messageId, add.role.rawValue, add.content, add.name, add.toolCallId,
+        insert.bindAll(record.rowID, seq, messageId, add.role.rawValue, add.content, add.name, add.toolCallId,
             add.metadata, tokens, record.activeTokens, now)
         try run(insert)
         try emit(Topic.sessionMessage, JSONObject([

@@ -25,7 +25,7 @@ extension SessionWriter {
             INSERT INTO sessions (id, type, feature_id, task_id, state, token_limit, context, agent_description,
             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        insert.bind(record.id, record.type, record.featureId, record.taskId, record.state, record.tokenLimit,
+        insert.bindAll(record.id, record.type, record.featureId, record.taskId, record.state, record.tokenLimit,
             record.context, record.agentDescription, now, now)
         try run(insert)
         record.rowID = db.lastInsertRowID

@@ -1,0 +1,475 @@
+#!/usr/bin/env python3
+"""Writes Protocols/schemas/*.json, the JSON Schemas (draft 2020-12) of AGENTBROKER-RPC.
+
+The schema files are generated: edit this script, then run
+    python3 Protocols/tools/make_schemas.py
+and commit both. Every file is self-contained (shared shapes are copied into
+its own `$defs`), so any validator can load one file without a resolver.
+
+Params schemas are closed (`additionalProperties: false`) because the broker
+refuses unknown parameters. Result and event schemas are closed too, so the
+interop test notices a member the spec does not document; clients SHOULD
+still ignore members they do not know (see the spec, "Compatibility").
+"""
+import json
+import pathlib
+import sys
+
+OUT = pathlib.Path(__file__).resolve().parent.parent / "schemas"
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+BASE = "urn:agentbroker:rpc:1:"
+
+KINDS = {
+    "parse_error": -32700,
+    "invalid_request": -32600,
+    "method_not_found": -32601,
+    "invalid_params": -32602,
+    "internal": -32603,
+    "not_found": -32001,
+    "conflict": -32002,
+    "too_large": -32003,
+    "unauthorized": -32004,
+    "unavailable": -32005,
+}
+
+# ---------------------------------------------------------------- building blocks
+
+TIMESTAMP = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$",
+    "description": "UTC, millisecond precision, e.g. 2026-11-23T15:28:42.123Z",
+}
+COUNT = {"type": "integer", "minimum": 0}
+SEQ = {"type": "integer", "minimum": 1}
+# A client-chosen id (sessionId on create, messageId, toolCallId, requestId): printable ASCII, no space.
+CLIENT_ID = {"type": "string", "pattern": r"^[\x21-\x7e]{1,128}$"}
+# A non-empty identifier (sessionId, type, featureId, taskId, state, name): at most 256 UTF-8 bytes.
+# maxLength counts characters, so it can only bound the byte limit from above.
+IDENT = {"type": "string", "minLength": 1, "maxLength": 256}
+# Broker-made ids: "ses_" / "msg_" and 20 base-32 characters, or the client's own id.
+SESSION_ID = {"type": "string", "minLength": 1}
+DOCUMENT = {
+    "description": "A context or agent description: any JSON object, or a string.",
+    "type": ["object", "string"],
+}
+ROLE = {"enum": ["system", "user", "assistant", "tool"]}
+STRINGS = {"type": "array", "items": {"type": "string"}, "maxItems": 10000}
+
+
+def nullable(schema):
+    """Optional parameters may also be given as null, which means absent."""
+    out = dict(schema)
+    t = out.get("type")
+    if isinstance(t, str):
+        out["type"] = [t, "null"]
+    elif isinstance(t, list):
+        out["type"] = t + ["null"]
+    elif "enum" in out:
+        out["enum"] = out["enum"] + [None]
+    return out
+
+
+def obj(properties, required=(), closed=True, description=None, defs=None):
+    schema = {"type": "object", "properties": properties, "required": list(required)}
+    if closed:
+        schema["additionalProperties"] = False
+    if description:
+        schema["description"] = description
+    if defs:
+        schema["$defs"] = defs
+    return schema
+
+
+def params(properties, required=(), description=None):
+    """A params object: required members as given, optional ones also accept null."""
+    props = {k: (v if k in required else nullable(v)) for k, v in properties.items()}
+    return obj(props, required, description=description)
+
+
+SESSION_SUMMARY = obj(
+    {
+        "sessionId": SESSION_ID,
+        "type": IDENT,
+        "featureId": IDENT,
+        "taskId": {"type": ["string", "null"], "minLength": 1},
+        "state": IDENT,
+        "tokenLimit": {"type": "integer", "minimum": 256, "maximum": 10000000},
+        "messageCount": {**COUNT, "description": "active (not archived) messages"},
+        "archivedCount": COUNT,
+        "tokens": {**COUNT, "description": "tokens of the active messages"},
+        "checkpointVersion": COUNT,
+        "createdAt": TIMESTAMP,
+        "updatedAt": TIMESTAMP,
+        "metrics": obj(
+            {
+                "compactions": COUNT,
+                "tokensSaved": COUNT,
+                "lastCompactionMs": {"type": ["integer", "null"], "minimum": 0},
+            },
+            ["compactions", "tokensSaved", "lastCompactionMs"],
+        ),
+    },
+    [
+        "sessionId", "type", "featureId", "taskId", "state", "tokenLimit", "messageCount", "archivedCount",
+        "tokens", "checkpointVersion", "createdAt", "updatedAt", "metrics",
+    ],
+)
+
+SESSION_DETAIL = dict(SESSION_SUMMARY)
+SESSION_DETAIL["properties"] = {
+    **SESSION_SUMMARY["properties"], "context": DOCUMENT, "agentDescription": DOCUMENT,
+}
+SESSION_DETAIL["required"] = SESSION_SUMMARY["required"] + ["context", "agentDescription"]
+
+MESSAGE = obj(
+    {
+        "seq": SEQ,
+        "messageId": CLIENT_ID,
+        "role": ROLE,
+        "content": {"type": "string"},
+        "name": IDENT,
+        "toolCallId": CLIENT_ID,
+        "metadata": {"type": "object"},
+        "tokens": {"type": "integer", "minimum": 4},
+        "archived": {"type": "boolean"},
+        "createdAt": TIMESTAMP,
+    },
+    ["seq", "messageId", "role", "content", "tokens", "archived", "createdAt"],
+    description="A stored message; name, toolCallId and metadata appear only when they were given.",
+)
+
+CHECKPOINT = obj(
+    {
+        "sessionId": SESSION_ID,
+        "version": COUNT,
+        "summary": {"type": "string"},
+        "completed": {"type": "array", "items": {"type": "string"}},
+        "pending": {"type": "array", "items": {"type": "string"}},
+        "decisions": {"type": "array", "items": {"type": "string"}},
+        "blockers": {"type": "array", "items": {"type": "string"}},
+        "updatedAt": TIMESTAMP,
+    },
+    ["sessionId", "version", "summary", "completed", "pending", "decisions", "blockers", "updatedAt"],
+)
+
+
+def event(topic, fields, required, description):
+    props = {
+        "seq": {**SEQ, "description": "persisted, increasing, gap-free across all topics"},
+        "topic": {"const": topic},
+        "at": {**TIMESTAMP, "description": "commit time of the write that produced the event"},
+        **fields,
+    }
+    return obj(props, ["seq", "topic", "at"] + required, description=description)
+
+
+EVENTS = {
+    "session:created": event(
+        "session:created",
+        {"sessionId": SESSION_ID, "type": IDENT, "featureId": IDENT,
+         "taskId": {"type": ["string", "null"], "minLength": 1}, "state": IDENT},
+        ["sessionId", "type", "featureId", "taskId", "state"],
+        "A session was created (session:create).",
+    ),
+    "session:message": event(
+        "session:message",
+        {"sessionId": SESSION_ID, "messageId": CLIENT_ID, "messageSeq": SEQ, "role": ROLE,
+         "tokens": {"type": "integer", "minimum": 4}, "sessionTokens": COUNT},
+        ["sessionId", "messageId", "messageSeq", "role", "tokens", "sessionTokens"],
+        "A message was stored (session:addMessage); not sent again for an idempotent retry.",
+    ),
+    "session:cleared": event(
+        "session:cleared",
+        {"sessionId": SESSION_ID, "archivedCount": COUNT, "reason": {"enum": ["clear", "reset"]}},
+        ["sessionId", "archivedCount", "reason"],
+        "The active messages were archived (session:clearMessages, or session:reset with reason reset).",
+    ),
+    "session:updated": event(
+        "session:updated",
+        {"sessionId": SESSION_ID, "field": {"enum": ["context", "agentDescription"]}},
+        ["sessionId", "field"],
+        "A document of the session was replaced (session:setContext, session:setAgentDescription).",
+    ),
+    "session:deleted": event(
+        "session:deleted",
+        {"sessionId": SESSION_ID},
+        ["sessionId"],
+        "A session and its messages and checkpoints were deleted (session:delete).",
+    ),
+    "checkpoint:updated": event(
+        "checkpoint:updated",
+        {"sessionId": SESSION_ID, "version": SEQ},
+        ["sessionId", "version"],
+        "A new checkpoint version was written (session:updateCheckpoint, or session:reset).",
+    ),
+}
+
+
+def event_defs():
+    return {topic.replace(":", "_"): body for topic, body in EVENTS.items()}
+
+
+ANY_EVENT = {"oneOf": [{"$ref": f"#/$defs/{t.replace(':', '_')}"} for t in EVENTS]}
+
+# ---------------------------------------------------------------- methods
+
+SESSION_ONLY = params({"sessionId": IDENT}, ["sessionId"])
+ACTION = params({"sessionId": IDENT, "requestId": CLIENT_ID}, ["sessionId"])
+
+METHODS = {
+    "broker:ping": (
+        params({}),
+        obj({"version": {"type": "string", "minLength": 1},
+             "protocolVersion": {"type": "integer", "minimum": 1},
+             "uptimeMs": COUNT},
+            ["version", "protocolVersion", "uptimeMs"]),
+    ),
+    "broker:stats": (
+        params({}),
+        obj({
+            "sessions": COUNT,
+            "messages": {**COUNT, "description": "stored messages, active and archived"},
+            "activeMessages": COUNT,
+            "archivedMessages": COUNT,
+            "activeTokens": COUNT,
+            "lastEventSeq": COUNT,
+            "requestsServed": {**COUNT, "description": "replies sent since start, errors included"},
+            "repliesDropped": COUNT,
+            "errors": obj({k: COUNT for k in KINDS}, list(KINDS), description="error replies since start, by kind"),
+            "uptimeMs": COUNT,
+            "databaseBytes": {**COUNT, "description": "database file plus its WAL"},
+        }, ["sessions", "messages", "activeMessages", "archivedMessages", "activeTokens", "lastEventSeq",
+            "requestsServed", "repliesDropped", "errors", "uptimeMs", "databaseBytes"]),
+    ),
+    "session:create": (
+        params({
+            "sessionId": CLIENT_ID,
+            "type": IDENT,
+            "featureId": IDENT,
+            "taskId": IDENT,
+            "state": IDENT,
+            "context": DOCUMENT,
+            "agentDescription": DOCUMENT,
+            "tokenLimit": {"type": "integer", "minimum": 256, "maximum": 10000000},
+        }, ["type", "featureId"]),
+        SESSION_SUMMARY,
+    ),
+    "session:get": (SESSION_ONLY, SESSION_DETAIL),
+    "session:list": (
+        params({
+            "type": IDENT, "featureId": IDENT, "taskId": IDENT, "state": IDENT,
+            "limit": {"type": "integer", "minimum": 1, "maximum": 1000},
+            "cursor": {"type": "string", "maxLength": 64, "description": "a nextCursor from an earlier page"},
+        }),
+        obj({"sessions": {"type": "array", "items": {"$ref": "#/$defs/sessionSummary"}},
+             "nextCursor": {"type": ["string", "null"], "minLength": 1}},
+            ["sessions", "nextCursor"], defs={"sessionSummary": SESSION_SUMMARY}),
+    ),
+    "session:delete": (
+        ACTION,
+        obj({"sessionId": SESSION_ID, "deleted": {"const": True}, "messagesDeleted": COUNT},
+            ["sessionId", "deleted", "messagesDeleted"]),
+    ),
+    "session:addMessage": (
+        params({
+            "sessionId": IDENT,
+            "role": ROLE,
+            "content": {"type": "string"},
+            "messageId": CLIENT_ID,
+            "name": IDENT,
+            "toolCallId": CLIENT_ID,
+            "metadata": {"type": "object"},
+        }, ["sessionId", "role", "content"]),
+        obj({"messageId": CLIENT_ID, "seq": SEQ, "tokens": {"type": "integer", "minimum": 4},
+             "sessionTokens": COUNT},
+            ["messageId", "seq", "tokens", "sessionTokens"]),
+    ),
+    "session:getMessages": (
+        params({
+            "sessionId": IDENT,
+            "afterSeq": COUNT,
+            "limit": {"type": "integer", "minimum": 1, "maximum": 50000},
+            "includeArchived": {"type": "boolean"},
+        }, ["sessionId"]),
+        obj({"sessionId": SESSION_ID,
+             "messages": {"type": "array", "items": {"$ref": "#/$defs/message"}},
+             "nextSeq": {**COUNT, "description": "pass as afterSeq to read the next page"},
+             "hasMore": {"type": "boolean"}},
+            ["sessionId", "messages", "nextSeq", "hasMore"], defs={"message": MESSAGE}),
+    ),
+    "session:getCheckpoint": (
+        params({"sessionId": IDENT, "version": COUNT}, ["sessionId"]),
+        CHECKPOINT,
+    ),
+    "session:updateCheckpoint": (
+        params({
+            "sessionId": IDENT,
+            "summary": {"type": "string"},
+            "completed": STRINGS,
+            "pending": STRINGS,
+            "decisions": STRINGS,
+            "blockers": STRINGS,
+            "expectedVersion": COUNT,
+            "requestId": CLIENT_ID,
+        }, ["sessionId"]),
+        CHECKPOINT,
+    ),
+    "session:getContext": (
+        SESSION_ONLY,
+        obj({"sessionId": SESSION_ID, "context": DOCUMENT}, ["sessionId", "context"]),
+    ),
+    "session:setContext": (
+        params({"sessionId": IDENT, "context": nullable(DOCUMENT), "requestId": CLIENT_ID},
+               ["sessionId", "context"]),
+        obj({"sessionId": SESSION_ID, "context": DOCUMENT, "updatedAt": TIMESTAMP},
+            ["sessionId", "context", "updatedAt"]),
+    ),
+    "session:getAgentDescription": (
+        SESSION_ONLY,
+        obj({"sessionId": SESSION_ID, "agentDescription": DOCUMENT}, ["sessionId", "agentDescription"]),
+    ),
+    "session:setAgentDescription": (
+        params({"sessionId": IDENT, "agentDescription": nullable(DOCUMENT), "requestId": CLIENT_ID},
+               ["sessionId", "agentDescription"]),
+        obj({"sessionId": SESSION_ID, "agentDescription": DOCUMENT, "updatedAt": TIMESTAMP},
+            ["sessionId", "agentDescription", "updatedAt"]),
+    ),
+    "session:estimateSize": (
+        SESSION_ONLY,
+        obj({
+            "sessionId": SESSION_ID,
+            "tokens": {**COUNT, "description": "messageTokens + checkpointTokens + contextTokens + agentDescriptionTokens"},
+            "messageTokens": COUNT,
+            "checkpointTokens": COUNT,
+            "contextTokens": COUNT,
+            "agentDescriptionTokens": COUNT,
+            "messageCount": COUNT,
+            "tokenLimit": {"type": "integer", "minimum": 256},
+            "exact": {"type": "boolean", "description": "true when counted with cl100k_base, false for the approximation"},
+        }, ["sessionId", "tokens", "messageTokens", "checkpointTokens", "contextTokens", "agentDescriptionTokens",
+            "messageCount", "tokenLimit", "exact"]),
+    ),
+    "session:clearMessages": (
+        ACTION,
+        obj({"sessionId": SESSION_ID, "archivedCount": COUNT, "fromSeq": SEQ, "toSeq": COUNT},
+            ["sessionId", "archivedCount", "fromSeq", "toSeq"]),
+    ),
+    "session:reset": (
+        ACTION,
+        obj({"sessionId": SESSION_ID, "archivedCount": COUNT, "fromSeq": SEQ, "toSeq": COUNT,
+             "checkpointVersion": SEQ},
+            ["sessionId", "archivedCount", "fromSeq", "toSeq", "checkpointVersion"]),
+    ),
+    "events:since": (
+        params({
+            "seq": {**COUNT, "description": "return events after this seq (0: from the start)"},
+            "limit": {"type": "integer", "minimum": 1, "maximum": 10000},
+            "topic": {"type": "string", "maxLength": 256, "description": "topic prefix filter"},
+        }, ["seq"]),
+        obj({"events": {"type": "array", "items": ANY_EVENT},
+             "nextSeq": {**COUNT, "description": "seq of the last event returned, or the seq asked for"},
+             "lastSeq": {**COUNT, "description": "newest seq in the log, whatever the filter"},
+             "hasMore": {"type": "boolean"}},
+            ["events", "nextSeq", "lastSeq", "hasMore"], defs=event_defs()),
+    ),
+}
+
+# ---------------------------------------------------------------- envelopes
+
+REQUEST_ID = {"type": ["string", "integer"], "description": "echoed in the reply; fractions are refused"}
+
+REQUEST = obj(
+    {"jsonrpc": {"const": "2.0"}, "id": REQUEST_ID,
+     "method": {"enum": sorted(METHODS)},
+     "params": {"type": ["object", "null"]}},
+    ["jsonrpc", "id", "method"],
+    description="A request frame on the api endpoint. Validate params with <method>.params.json.",
+)
+
+ERROR = obj(
+    {
+        "jsonrpc": {"const": "2.0"},
+        "id": {"type": ["string", "integer", "null"],
+               "description": "the request's id, or null when it could not be read"},
+        "error": obj(
+            {
+                "code": {"enum": sorted(set(KINDS.values()))},
+                "message": {"type": "string", "minLength": 1},
+                "data": obj(
+                    {
+                        "kind": {"enum": list(KINDS)},
+                        "field": {"type": "string", "description": "the parameter at fault"},
+                        "limit": {"type": "integer", "minimum": 0, "description": "the limit exceeded (too_large)"},
+                        "id": {"type": "string", "description": "the id that does not exist (not_found)"},
+                        "method": {"type": "string", "description": "the unknown method (method_not_found)"},
+                        "currentVersion": {"type": "integer", "minimum": 0,
+                                           "description": "the session's checkpoint version (conflict, not_found)"},
+                        "messageId": {"type": "string", "description": "the messageId used elsewhere (conflict)"},
+                    },
+                    ["kind"],
+                ),
+            },
+            ["code", "message", "data"],
+        ),
+    },
+    ["jsonrpc", "id", "error"],
+    description="An error reply. error.code is fixed by error.data.kind.",
+)
+ERROR["allOf"] = [
+    {
+        "if": {"properties": {"error": {"properties": {"data": {"properties": {"kind": {"const": kind}}}}}}},
+        "then": {"properties": {"error": {"properties": {"code": {"const": code}}}}},
+    }
+    for kind, code in KINDS.items()
+]
+
+SUCCESS = obj(
+    {"jsonrpc": {"const": "2.0"}, "id": {"type": ["string", "integer"]}, "result": {}},
+    ["jsonrpc", "id", "result"],
+    description="A successful reply. Validate result with <method>.result.json.",
+)
+
+
+def finish(name, schema, title):
+    out = {"$schema": DIALECT, "$id": BASE + name, "title": title}
+    out.update(schema)
+    return out
+
+
+def main():
+    files = {}
+    for method, (p, r) in METHODS.items():
+        stem = method.replace(":", ".")
+        files[f"{stem}.params.json"] = finish(f"{stem}.params", p, f"{method} params")
+        files[f"{stem}.result.json"] = finish(f"{stem}.result", r, f"{method} result")
+    for topic, body in EVENTS.items():
+        stem = "event." + topic.replace(":", ".")
+        files[f"{stem}.json"] = finish(stem, body, f"{topic} event body")
+    files["event.json"] = finish("event", {**ANY_EVENT, "$defs": event_defs()}, "any event body")
+    files["request.json"] = finish("request", REQUEST, "request envelope")
+    files["response.json"] = finish("response", SUCCESS, "success reply envelope")
+    files["error.json"] = finish("error", ERROR, "error reply")
+    check = "--check" in sys.argv
+    stale = []
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, schema in sorted(files.items()):
+        text = json.dumps(schema, indent=2, ensure_ascii=True) + "\n"
+        path = OUT / name
+        if check:
+            if not path.exists() or path.read_text() != text:
+                stale.append(name)
+        else:
+            path.write_text(text)
+    if check:
+        if stale:
+            print("out of date:", ", ".join(stale))
+            return 1
+        print(f"{len(files)} schema files up to date")
+    else:
+        print(f"wrote {len(files)} schema files to {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

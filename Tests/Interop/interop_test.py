@@ -1,0 +1,1024 @@
+#!/usr/bin/env python3
+"""AgentBroker wire-protocol interop test (Protocols/AGENTBROKER-RPC.md).
+
+Drives a running broker end to end over its api (ROUTER) and events (PUB)
+endpoints with a REQ socket, a DEALER socket and a SUB socket, using nothing
+but pyzmq and jsonschema, and validates every request it sends and every
+reply and event it receives against Protocols/schemas/.
+
+    python3 Tests/Interop/interop_test.py --api tcp://127.0.0.1:5555 --events tcp://127.0.0.1:5556
+
+Prints one line per check and ends with "N passed, M failed"; the exit
+status is 0 only when nothing failed. Every receive has a timeout, so it
+never hangs on a broker that stopped answering. It makes its own sessions
+(ids carry a per-run tag) and deletes them, so it can run against a broker
+that already holds data, and more than once.
+"""
+import argparse
+import json
+import os
+import pathlib
+import re
+import sys
+import time
+import traceback
+
+import zmq
+from jsonschema import Draft202012Validator
+
+METHODS = [
+    "broker:ping", "broker:stats", "session:create", "session:get", "session:list", "session:delete",
+    "session:addMessage", "session:getMessages", "session:getCheckpoint", "session:updateCheckpoint",
+    "session:getContext", "session:setContext", "session:getAgentDescription", "session:setAgentDescription",
+    "session:estimateSize", "session:clearMessages", "session:reset", "events:since",
+]
+TOPICS = ["session:created", "session:message", "session:cleared", "session:updated", "session:deleted",
+          "checkpoint:updated"]
+KIND_CODES = {
+    "parse_error": -32700, "invalid_request": -32600, "method_not_found": -32601, "invalid_params": -32602,
+    "internal": -32603, "not_found": -32001, "conflict": -32002, "too_large": -32003, "unauthorized": -32004,
+    "unavailable": -32005,
+}
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+
+
+class Failed(Exception):
+    """Stops one scenario after a failed check its later steps depend on."""
+
+
+class Report:
+    def __init__(self, verbose):
+        self.passed = 0
+        self.failed = 0
+        self.verbose = verbose
+
+    def check(self, name, condition, detail=""):
+        if condition:
+            self.passed += 1
+            print(f"ok   {name}")
+        else:
+            self.failed += 1
+            print(f"FAIL {name}" + (f": {detail}" if detail else ""))
+        sys.stdout.flush()
+        return bool(condition)
+
+    def require(self, name, condition, detail=""):
+        if not self.check(name, condition, detail):
+            raise Failed(name)
+
+
+def short(value, limit=300):
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+class Schemas:
+    def __init__(self, folder):
+        self.folder = pathlib.Path(folder)
+        self.validators = {}
+
+    def validator(self, name):
+        if name not in self.validators:
+            with open(self.folder / name, encoding="utf-8") as handle:
+                schema = json.load(handle)
+            Draft202012Validator.check_schema(schema)
+            self.validators[name] = Draft202012Validator(
+                schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        return self.validators[name]
+
+    def errors(self, name, document):
+        """The validation errors of `document` against schema file `name`, as one string ('' when valid)."""
+        found = sorted(self.validator(name).iter_errors(document), key=lambda e: list(e.absolute_path))
+        return "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in found[:5])
+
+    @staticmethod
+    def stem(method):
+        return method.replace(":", ".")
+
+
+class Client:
+    """A REQ socket and a DEALER socket on the api endpoint, with reply validation."""
+
+    def __init__(self, context, api, timeout_ms, report, schemas):
+        self.context = context
+        self.api = api
+        self.timeout_ms = timeout_ms
+        self.report = report
+        self.schemas = schemas
+        self.next_id = 0
+        self.sent = 0
+        self.errors_caused = {kind: 0 for kind in KIND_CODES}
+        self.req = self._socket(zmq.REQ)
+        self.dealer = self._socket(zmq.DEALER)
+
+    def _socket(self, kind):
+        sock = self.context.socket(kind)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.setsockopt(zmq.RCVTIMEO, self.timeout_ms)
+        sock.setsockopt(zmq.SNDTIMEO, self.timeout_ms)
+        if kind == zmq.REQ:
+            # A timed-out request must not wedge the socket; correlation also checks that the
+            # broker echoes the whole routing envelope (the REQ adds a request-id frame to it).
+            sock.setsockopt(zmq.REQ_RELAXED, 1)
+            sock.setsockopt(zmq.REQ_CORRELATE, 1)
+        sock.connect(self.api)
+        return sock
+
+    def new_id(self, via):
+        self.next_id += 1
+        # REQ requests use integer ids, DEALER requests string ids: both are legal and echoed.
+        return self.next_id if via == "req" else f"d-{self.next_id}"
+
+    # -------------------------------------------------------------- transport
+
+    def exchange(self, frames, via="req"):
+        """Sends body frames; returns the reply's body frames (the DEALER gets its envelope too), or None."""
+        sock = self.req if via == "req" else self.dealer
+        self.sent += 1
+        try:
+            sock.send_multipart(frames)
+            return sock.recv_multipart()
+        except zmq.Again:
+            return None
+
+    # -------------------------------------------------------------- JSON-RPC
+
+    def request(self, method, params=None, via="req", request_id=None, validate_params=True):
+        """Sends one request; returns (reply document or None, request id)."""
+        request_id = self.new_id(via) if request_id is None else request_id
+        document = {"jsonrpc": "2.0", "id": request_id, "method": method}
+        if params is not None:
+            document["params"] = params
+        if validate_params:
+            problems = self.schemas.errors("request.json", document)
+            if not problems and method in METHODS:
+                problems = self.schemas.errors(f"{Schemas.stem(method)}.params.json", params or {})
+            self.report.check(f"  request {method} matches its schema", not problems, problems)
+        frames = self.exchange([json.dumps(document, ensure_ascii=False).encode("utf-8")], via)
+        if frames is None:
+            self.report.check(f"  reply to {method} within {self.timeout_ms} ms", False, "timed out")
+            return None, request_id
+        if via == "dealer" and len(frames) != 1:
+            self.report.check(f"  {method}: DEALER reply is one frame", False, f"{len(frames)} frames")
+            return None, request_id
+        return self.parse(frames[-1], method), request_id
+
+    def parse(self, body, label):
+        try:
+            reply = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            self.report.check(f"  {label}: reply is UTF-8 JSON", False, str(error))
+            return None
+        if isinstance(reply, dict) and "error" in reply:
+            problems = self.schemas.errors("error.json", reply)
+            self.report.check(f"  {label}: error reply matches error.json", not problems, problems)
+            kind = reply.get("error", {}).get("data", {}).get("kind")
+            if kind in self.errors_caused:
+                self.errors_caused[kind] += 1
+        else:
+            problems = self.schemas.errors("response.json", reply)
+            self.report.check(f"  {label}: reply matches response.json", not problems, problems)
+        return reply
+
+    def ok(self, name, method, params=None, via="req"):
+        """A call that must succeed; validates the result against <method>.result.json and returns it."""
+        reply, request_id = self.request(method, params, via)
+        if reply is None:
+            self.report.check(name, False, "no reply")
+            return None
+        if "error" in reply:
+            self.report.check(name, False, f"error reply {short(reply['error'])}")
+            return None
+        problems = self.schemas.errors(f"{Schemas.stem(method)}.result.json", reply.get("result"))
+        if problems:
+            problems += f" in {short(reply.get('result'))}"
+        same_id = reply.get("id") == request_id
+        self.report.check(name, not problems and same_id,
+                          problems or f"id {reply.get('id')!r} is not the request's {request_id!r}")
+        return reply.get("result")
+
+    def fails(self, name, method, params, kind, field=None, via="req", schema_rejects=None):
+        """A call that must fail with error kind `kind` (and data.field when given); returns error.data."""
+        params_problems = None
+        if schema_rejects is not None and isinstance(params, dict) and method in METHODS:
+            params_problems = self.schemas.errors(f"{Schemas.stem(method)}.params.json", params)
+        reply, request_id = self.request(method, params, via, validate_params=False)
+        if params_problems is not None:
+            self.report.check(f"  {method} params schema also rejects them", bool(params_problems) == schema_rejects,
+                              "schema accepts params the broker refuses" if schema_rejects else params_problems)
+        return self.expect_error(name, reply, kind, field, expected_id=request_id)
+
+    def expect_error(self, name, reply, kind, field=None, expected_id="any"):
+        if reply is None:
+            self.report.check(name, False, "no reply")
+            return None
+        error = reply.get("error")
+        if not isinstance(error, dict):
+            self.report.check(name, False, f"expected a {kind} error, got {short(reply)}")
+            return None
+        data = error.get("data") or {}
+        problems = []
+        if data.get("kind") != kind:
+            problems.append(f"kind {data.get('kind')!r}, expected {kind!r}")
+        if error.get("code") != KIND_CODES[kind]:
+            problems.append(f"code {error.get('code')}, expected {KIND_CODES[kind]}")
+        if field is not None and data.get("field") != field:
+            problems.append(f"data.field {data.get('field')!r}, expected {field!r}")
+        if expected_id != "any" and reply.get("id") != expected_id:
+            problems.append(f"id {reply.get('id')!r}, expected {expected_id!r}")
+        self.report.check(name, not problems, "; ".join(problems) + f" ({error.get('message')})")
+        return data
+
+    def raw(self, name, frames, kind, via="req", expected_id=None):
+        """Sends raw body frames that must be refused with error kind `kind` and id `expected_id`."""
+        reply_frames = self.exchange(frames, via)
+        if reply_frames is None:
+            self.report.check(name, False, "no reply")
+            return None
+        reply = self.parse(reply_frames[-1], name)
+        return self.expect_error(name, reply, kind, expected_id=expected_id)
+
+
+class Subscriber:
+    """A SUB socket that collects event frames and validates each against its topic's schema."""
+
+    def __init__(self, context, endpoint, report, schemas, prefixes):
+        self.report = report
+        self.schemas = schemas
+        self.sock = context.socket(zmq.SUB)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        for prefix in prefixes:
+            self.sock.setsockopt(zmq.SUBSCRIBE, prefix.encode())
+        self.sock.connect(endpoint)
+        self.events = []  # (topic frame, body dict, raw body bytes)
+        self.malformed = []
+
+    def drain(self, wait_ms, until=None):
+        """Collects events for up to wait_ms, returning early once until(events) is true."""
+        deadline = time.monotonic() + wait_ms / 1000
+        while True:
+            if until is not None and until(self.events):
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return until is None
+            if not self.sock.poll(int(left * 1000) + 1, zmq.POLLIN):
+                continue
+            frames = self.sock.recv_multipart()
+            if len(frames) != 2:
+                self.malformed.append(f"{len(frames)} frames")
+                continue
+            topic = frames[0].decode("utf-8", "replace")
+            try:
+                body = json.loads(frames[1].decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as error:
+                self.malformed.append(f"{topic}: {error}")
+                continue
+            self.events.append((topic, body, frames[1]))
+
+    def validate_all(self, session_ids):
+        mine = [(t, b, r) for t, b, r in self.events if isinstance(b, dict) and b.get("sessionId") in session_ids]
+        self.report.check("events: every PUB message has 2 frames and a JSON body", not self.malformed,
+                          "; ".join(self.malformed[:3]))
+        bad = []
+        for topic, body, _ in mine:
+            if topic not in TOPICS:
+                bad.append(f"unknown topic {topic}")
+                continue
+            problems = self.schemas.errors(f"event.{topic.replace(':', '.')}.json", body)
+            if problems:
+                bad.append(f"{topic} seq {body.get('seq')}: {problems}")
+            if body.get("topic") != topic:
+                bad.append(f"topic frame {topic} but body topic {body.get('topic')}")
+            problems = self.schemas.errors("event.json", body)
+            if problems:
+                bad.append(f"event.json: {problems}")
+        self.report.check(f"events: all {len(mine)} events of this run match their topic schemas", not bad,
+                          "; ".join(bad[:3]))
+        seqs = [b["seq"] for _, b, _ in mine if isinstance(b.get("seq"), int)]
+        self.report.check("events: this run's events arrive in strictly increasing seq order",
+                          all(a < b for a, b in zip(seqs, seqs[1:])), f"seqs {seqs}")
+        return mine
+
+
+# ====================================================================== scenarios
+
+class Run:
+    def __init__(self, args):
+        self.args = args
+        self.report = Report(args.verbose)
+        self.schemas = Schemas(args.schemas)
+        self.context = zmq.Context()
+        self.client = Client(self.context, args.api, args.timeout_ms, self.report, self.schemas)
+        self.tag = f"interop-{os.getpid()}-{int(time.time() * 1000)}"
+        self.feature = f"{self.tag}-feature"
+        self.sessions = []  # ids this run created, deleted at the end
+        self.subscriber = Subscriber(self.context, args.events, self.report, self.schemas,
+                                     ["session:", "checkpoint:"])
+        self.exact = None
+        self.b_messages = 0
+
+    def section(self, title):
+        print(f"-- {title}")
+
+    def scenario(self, function):
+        try:
+            function()
+        except Failed as failed:
+            print(f"     (skipped the rest of {function.__name__} after: {failed})")
+        except Exception:  # a crash in the test is a failure, not a hang or a traceback exit
+            self.report.check(f"{function.__name__} ran without raising", False, traceback.format_exc(limit=3))
+
+    def main(self):
+        c = self.client
+        self.section("connect")
+        ping = c.ok("broker:ping over REQ", "broker:ping")
+        if ping is None:
+            return
+        self.report.check("broker:ping protocolVersion is 1", ping.get("protocolVersion") == 1, short(ping))
+        c.ok("broker:ping over DEALER (string id)", "broker:ping", via="dealer")
+        self.scenario(self.warm_up_subscriber)
+        self.scenario(self.sessions_and_messages)
+        self.scenario(self.checkpoints)
+        self.scenario(self.documents)
+        self.scenario(self.clear_and_reset)
+        self.scenario(self.listing)
+        self.scenario(self.dealer_pipelining)
+        self.scenario(self.bad_input)
+        self.scenario(self.limits)
+        self.scenario(self.replay)
+        self.scenario(self.stats)
+        self.scenario(self.deletion)
+        self.scenario(self.events_on_pub)
+
+    # ------------------------------------------------------------------ steps
+
+    def warm_up_subscriber(self):
+        """PUB drops what is sent before a subscription reaches it: wait until one probe event arrives."""
+        self.section("events subscription")
+        for attempt in range(10):
+            probe = self.client.ok(f"session:create probe {attempt}", "session:create",
+                                   {"type": "probe", "featureId": f"{self.tag}-probe"})
+            if probe is None:
+                raise Failed("cannot create a probe session")
+            self.sessions.append(probe["sessionId"])
+            if self.subscriber.drain(500, until=lambda events: any(
+                    b.get("sessionId") == probe["sessionId"] for _, b, _ in events)):
+                self.report.check("SUB socket receives session:created", True)
+                return
+        self.report.require("SUB socket receives session:created", False, "no event within 5 s")
+
+    def sessions_and_messages(self):
+        c = self.client
+        self.section("sessions and messages")
+        self.a = f"{self.tag}-A"
+        create_a = {"sessionId": self.a, "type": "dev", "featureId": self.feature, "taskId": "T-1",
+                    "context": {"repo": "agentbroker", "files": ["a.swift"]},
+                    "agentDescription": "You write Swift.", "tokenLimit": 4096}
+        a = c.ok("session:create with a client sessionId", "session:create", create_a)
+        self.report.require("create returns the given sessionId and attributes",
+                            a is not None and a["sessionId"] == self.a and a["type"] == "dev" and a["taskId"] == "T-1"
+                            and a["state"] == "planning" and a["tokenLimit"] == 4096 and a["messageCount"] == 0
+                            and a["checkpointVersion"] == 0, short(a))
+        self.sessions.append(self.a)
+        again = c.ok("session:create retried with the same sessionId", "session:create", create_a, via="dealer")
+        self.report.check("retried create returns the same session, not a second one",
+                          again is not None and again["sessionId"] == self.a and again["createdAt"] == a["createdAt"],
+                          short(again))
+        c.fails("session:create same sessionId, other featureId -> conflict", "session:create",
+                {**create_a, "featureId": f"{self.feature}-other"}, "conflict")
+
+        b = c.ok("session:create without sessionId (broker-made id)", "session:create",
+                 {"type": "qa", "featureId": self.feature})
+        self.report.require("broker-made session id, taskId null, default state planning",
+                            b is not None and re.match(r"^ses_[0-9a-z]{20}$", b["sessionId"]) is not None
+                            and b["taskId"] is None and b["state"] == "planning", short(b))
+        self.b = b["sessionId"]
+        self.sessions.append(self.b)
+        cc = c.ok("session:create with state", "session:create",
+                  {"type": "dev", "featureId": self.feature, "state": "review", "taskId": None, "context": None})
+        self.report.require("create with state review", cc is not None and cc["state"] == "review", short(cc))
+        self.c = cc["sessionId"]
+        self.sessions.append(self.c)
+
+        detail = c.ok("session:get", "session:get", {"sessionId": self.a})
+        self.report.check("session:get returns context and agentDescription as given",
+                          detail is not None and detail["context"] == create_a["context"]
+                          and detail["agentDescription"] == create_a["agentDescription"], short(detail))
+        empty = c.ok("session:get (defaults)", "session:get", {"sessionId": self.c}, via="dealer")
+        self.report.check("context and agentDescription default to {}",
+                          empty is not None and empty["context"] == {} and empty["agentDescription"] == {}, short(empty))
+
+        size = c.ok("session:estimateSize on an empty session", "session:estimateSize", {"sessionId": self.a})
+        self.report.require("estimateSize reports exact as a boolean", size is not None, short(size))
+        self.exact = size["exact"]
+        print(f"     (token counts are {'exact cl100k_base' if self.exact else 'APPROXIMATE'})")
+
+        self.m2 = f"{self.tag}-m2"
+        adds = [
+            {"role": "system", "content": "You are a helpful agent."},
+            {"role": "user", "content": "hello world", "messageId": self.m2, "name": "bob",
+             "metadata": {"source": "interop", "n": [1, 2]}},
+            {"role": "assistant", "content": "Calling a tool.", "toolCallId": "call-1"},
+            {"role": "tool", "content": "{\"ok\":true}", "toolCallId": "call-1", "name": "checker"},
+            {"role": "user", "content": "hello world"},
+            {"role": "user", "content": "h\u00e9llo \u4e16\u754c \U0001f389 \"quoted\" \\ back\nslash\ttab"},
+            {"role": "assistant", "content": ""},
+        ]
+        self.sent_messages = []
+        total = 0
+        for index, add in enumerate(adds, start=1):
+            via = "dealer" if index % 2 == 0 else "req"
+            r = c.ok(f"session:addMessage #{index} ({add['role']})", "session:addMessage",
+                     {"sessionId": self.a, **add}, via=via)
+            self.report.require(f"addMessage #{index}: seq {index}, sessionTokens is the running total",
+                                r is not None and r["seq"] == index and r["sessionTokens"] == total + r["tokens"],
+                                short(r))
+            total += r["tokens"]
+            if "messageId" in add:
+                self.report.check("addMessage returns the client messageId", r["messageId"] == add["messageId"])
+            else:
+                self.report.check(f"addMessage #{index}: broker-made messageId",
+                                  re.match(r"^msg_[0-9a-z]{20}$", r["messageId"]) is not None, r["messageId"])
+            self.sent_messages.append((add, r))
+        self.total_tokens = total
+        first_m2 = self.sent_messages[1][1]
+        retry = c.ok("session:addMessage retried with the same messageId", "session:addMessage",
+                     {"sessionId": self.a, **adds[1]})
+        self.report.check("retry returns the first result (same seq and counts)", retry == first_m2,
+                          f"{short(retry)} vs {short(first_m2)}")
+        retry2 = c.ok("session:addMessage retried over DEALER with other content", "session:addMessage",
+                      {"sessionId": self.a, "role": "user", "content": "different", "messageId": self.m2},
+                      via="dealer")
+        self.report.check("retry is keyed by messageId alone: first result again", retry2 == first_m2, short(retry2))
+        c.fails("same messageId in another session -> conflict", "session:addMessage",
+                {"sessionId": self.b, "role": "user", "content": "x", "messageId": self.m2}, "conflict")
+
+        if self.exact:
+            # cl100k_base: "hello world" is 2 tokens, "bob" is 1. Framing: +4, name: +tokens(name)+1.
+            self.report.check("token framing: 'hello world' named 'bob' costs 2+4+1+1 = 8",
+                              first_m2["tokens"] == 8, short(first_m2))
+            self.report.check("token framing: 'hello world' costs 2+4 = 6",
+                              self.sent_messages[4][1]["tokens"] == 6, short(self.sent_messages[4][1]))
+            self.report.check("token framing: empty content costs the 4 framing tokens",
+                              self.sent_messages[6][1]["tokens"] == 4, short(self.sent_messages[6][1]))
+        else:
+            self.report.check("approximate counts still include the framing (>= 4 per message)",
+                              all(r["tokens"] >= 4 for _, r in self.sent_messages))
+
+        page = c.ok("session:getMessages (all)", "session:getMessages", {"sessionId": self.a})
+        self.report.require("getMessages returns the 7 messages in seq order",
+                            page is not None and [m["seq"] for m in page["messages"]] == list(range(1, 8))
+                            and page["nextSeq"] == 7 and page["hasMore"] is False, short(page))
+        problems = []
+        for (add, result), message in zip(self.sent_messages, page["messages"]):
+            for key in ("role", "content", "name", "toolCallId", "metadata"):
+                if add.get(key) != message.get(key):
+                    problems.append(f"seq {message['seq']} {key}: {message.get(key)!r} != {add.get(key)!r}")
+            if message["messageId"] != result["messageId"] or message["tokens"] != result["tokens"]:
+                problems.append(f"seq {message['seq']} id/tokens differ from the addMessage result")
+            if message["archived"]:
+                problems.append(f"seq {message['seq']} archived")
+        self.report.check("messages round-trip (UTF-8 content, name, toolCallId, metadata; absent when not given)",
+                          not problems, "; ".join(problems[:3]))
+        self.all_messages = page["messages"]
+
+        collected, after, pages = [], 0, 0
+        while pages < 10:
+            pages += 1
+            part = c.ok(f"session:getMessages page {pages} (limit 3, afterSeq {after})", "session:getMessages",
+                        {"sessionId": self.a, "afterSeq": after, "limit": 3}, via="dealer" if pages % 2 else "req")
+            if part is None:
+                break
+            collected += part["messages"]
+            if not part["hasMore"]:
+                break
+            self.report.require("a page with hasMore advances nextSeq", part["nextSeq"] > after, short(part))
+            after = part["nextSeq"]
+        self.report.check("paging with afterSeq/limit yields the same 7 messages in 3 pages",
+                          collected == self.all_messages and pages == 3, f"{pages} pages, {len(collected)} messages")
+
+        size = c.ok("session:estimateSize", "session:estimateSize", {"sessionId": self.a})
+        if size is not None:
+            parts = size["messageTokens"] + size["checkpointTokens"] + size["contextTokens"] + size["agentDescriptionTokens"]
+            self.report.check("estimateSize: messageTokens is the sum of message tokens, tokens the sum of parts",
+                              size["messageTokens"] == self.total_tokens and size["tokens"] == parts
+                              and size["messageCount"] == 7 and size["tokenLimit"] == 4096, short(size))
+        detail = c.ok("session:get after adds", "session:get", {"sessionId": self.a})
+        if detail is not None:
+            self.report.check("session counts: messageCount 7, tokens = running total",
+                              detail["messageCount"] == 7 and detail["tokens"] == self.total_tokens, short(detail))
+
+    def checkpoints(self):
+        c = self.client
+        self.section("checkpoints")
+        zero = c.ok("session:getCheckpoint (version 0)", "session:getCheckpoint", {"sessionId": self.a})
+        self.report.check("a new session has the empty checkpoint version 0",
+                          zero is not None and zero["version"] == 0 and zero["summary"] == "" and zero["pending"] == [],
+                          short(zero))
+        update = {"sessionId": self.a, "summary": "Parser done; writer next.", "completed": ["parser"],
+                  "pending": ["writer", "tests"], "decisions": ["use SQLite WAL"], "blockers": [],
+                  "expectedVersion": 0, "requestId": f"{self.tag}-ckpt-1"}
+        one = c.ok("session:updateCheckpoint expectedVersion 0", "session:updateCheckpoint", update)
+        self.report.require("updateCheckpoint writes version 1",
+                            one is not None and one["version"] == 1 and one["pending"] == ["writer", "tests"], short(one))
+        retry = c.ok("session:updateCheckpoint retried with the same requestId", "session:updateCheckpoint", update,
+                     via="dealer")
+        self.report.check("retry returns the first result (still version 1)", retry == one, short(retry))
+        data = c.fails("stale expectedVersion -> conflict", "session:updateCheckpoint",
+                       {"sessionId": self.a, "summary": "lost update", "expectedVersion": 0}, "conflict")
+        self.report.check("conflict reports currentVersion 1", data is not None and data.get("currentVersion") == 1,
+                          short(data))
+        two = c.ok("session:updateCheckpoint expectedVersion 1, pending only", "session:updateCheckpoint",
+                   {"sessionId": self.a, "pending": ["tests"], "expectedVersion": 1})
+        self.report.check("fields not given carry over from the previous version",
+                          two is not None and two["version"] == 2 and two["summary"] == update["summary"]
+                          and two["completed"] == ["parser"] and two["pending"] == ["tests"], short(two))
+        old = c.ok("session:getCheckpoint version 1", "session:getCheckpoint", {"sessionId": self.a, "version": 1})
+        self.report.check("an older version stays readable", old == one, short(old))
+        current = c.ok("session:getCheckpoint (current)", "session:getCheckpoint", {"sessionId": self.a},
+                       via="dealer")
+        self.report.check("the current checkpoint is version 2", current == two, short(current))
+        data = c.fails("session:getCheckpoint version 99 -> not_found", "session:getCheckpoint",
+                       {"sessionId": self.a, "version": 99}, "not_found")
+        self.report.check("not_found reports currentVersion 2", data is not None and data.get("currentVersion") == 2)
+
+    def documents(self):
+        c = self.client
+        self.section("context and agent description")
+        got = c.ok("session:getContext", "session:getContext", {"sessionId": self.a})
+        self.report.check("getContext returns the context given at create",
+                          got is not None and got["context"] == {"repo": "agentbroker", "files": ["a.swift"]}, short(got))
+        context = {"repo": "agentbroker", "branch": "main", "nested": {"list": [1, 2.5, True, None, "\u00e9"]}}
+        r = c.ok("session:setContext (object, requestId)", "session:setContext",
+                 {"sessionId": self.a, "context": context, "requestId": f"{self.tag}-ctx-1"})
+        self.report.check("setContext echoes the new context", r is not None and r["context"] == context, short(r))
+        got = c.ok("session:getContext after set", "session:getContext", {"sessionId": self.a}, via="dealer")
+        self.report.check("getContext returns the object set", got is not None and got["context"] == context, short(got))
+        r = c.ok("session:setContext (string)", "session:setContext", {"sessionId": self.c, "context": "plain text"})
+        got = c.ok("session:getContext (string)", "session:getContext", {"sessionId": self.c})
+        self.report.check("a string context round-trips", got is not None and got["context"] == "plain text", short(got))
+        r = c.ok("session:setContext null", "session:setContext", {"sessionId": self.c, "context": None})
+        self.report.check("a null context is stored as {}", r is not None and r["context"] == {}, short(r))
+        got = c.ok("session:getAgentDescription", "session:getAgentDescription", {"sessionId": self.a})
+        self.report.check("getAgentDescription returns the string given at create",
+                          got is not None and got["agentDescription"] == "You write Swift.", short(got))
+        description = {"role": "dev-agent", "skills": ["swift", "sqlite"]}
+        r = c.ok("session:setAgentDescription (object)", "session:setAgentDescription",
+                 {"sessionId": self.a, "agentDescription": description, "requestId": f"{self.tag}-desc-1"},
+                 via="dealer")
+        self.report.check("setAgentDescription echoes it", r is not None and r["agentDescription"] == description)
+        got = c.ok("session:getAgentDescription after set", "session:getAgentDescription", {"sessionId": self.a})
+        self.report.check("getAgentDescription returns the object set",
+                          got is not None and got["agentDescription"] == description, short(got))
+        c.fails("session:setContext without context -> invalid_params", "session:setContext",
+                {"sessionId": self.a}, "invalid_params", field="context", schema_rejects=True)
+        c.fails("session:setContext with an array -> invalid_params", "session:setContext",
+                {"sessionId": self.a, "context": [1, 2]}, "invalid_params", field="context", schema_rejects=True)
+
+    def clear_and_reset(self):
+        c = self.client
+        self.section("clear and reset")
+        r = c.ok("session:clearMessages (requestId)", "session:clearMessages",
+                 {"sessionId": self.a, "requestId": f"{self.tag}-clear-1"})
+        self.report.require("clearMessages archives seq 1..7",
+                            r is not None and r["archivedCount"] == 7 and r["fromSeq"] == 1 and r["toSeq"] == 7, short(r))
+        retry = c.ok("session:clearMessages retried with the same requestId", "session:clearMessages",
+                     {"sessionId": self.a, "requestId": f"{self.tag}-clear-1"})
+        self.report.check("retried clear returns the first result", retry == r, short(retry))
+        active = c.ok("session:getMessages after clear", "session:getMessages", {"sessionId": self.a})
+        self.report.check("no active messages after clear", active is not None and active["messages"] == []
+                          and active["hasMore"] is False, short(active))
+        archived = c.ok("session:getMessages includeArchived", "session:getMessages",
+                        {"sessionId": self.a, "includeArchived": True}, via="dealer")
+        self.report.check("includeArchived returns the 7 messages, archived: true",
+                          archived is not None and len(archived["messages"]) == 7
+                          and all(m["archived"] for m in archived["messages"])
+                          and [m["content"] for m in archived["messages"]] == [m["content"] for m in self.all_messages],
+                          short(archived))
+        detail = c.ok("session:get after clear", "session:get", {"sessionId": self.a})
+        self.report.check("after clear: messageCount 0, archivedCount 7, tokens 0",
+                          detail is not None and detail["messageCount"] == 0 and detail["archivedCount"] == 7
+                          and detail["tokens"] == 0, short(detail))
+        size = c.ok("session:estimateSize after clear", "session:estimateSize", {"sessionId": self.a})
+        self.report.check("estimateSize after clear: messageTokens 0",
+                          size is not None and size["messageTokens"] == 0 and size["messageCount"] == 0, short(size))
+        add = c.ok("session:addMessage after clear", "session:addMessage",
+                   {"sessionId": self.a, "role": "user", "content": "after the clear"})
+        self.report.check("seq continues after a clear (8), session tokens restart",
+                          add is not None and add["seq"] == 8 and add["sessionTokens"] == add["tokens"], short(add))
+        mixed = c.ok("session:getMessages includeArchived after a new message", "session:getMessages",
+                     {"sessionId": self.a, "includeArchived": True, "afterSeq": 6})
+        self.report.check("afterSeq 6 with archived: seq 7 archived, seq 8 active",
+                          mixed is not None and [(m["seq"], m["archived"]) for m in mixed["messages"]]
+                          == [(7, True), (8, False)], short(mixed))
+        r = c.ok("session:reset", "session:reset", {"sessionId": self.a, "requestId": f"{self.tag}-reset-1"},
+                 via="dealer")
+        self.report.check("reset archives seq 8 and writes checkpoint version 3",
+                          r is not None and r["archivedCount"] == 1 and r["fromSeq"] == 8 and r["toSeq"] == 8
+                          and r["checkpointVersion"] == 3, short(r))
+        checkpoint = c.ok("session:getCheckpoint after reset", "session:getCheckpoint", {"sessionId": self.a})
+        self.report.check("after reset the checkpoint is empty at version 3",
+                          checkpoint is not None and checkpoint["version"] == 3 and checkpoint["summary"] == ""
+                          and checkpoint["pending"] == [], short(checkpoint))
+        got = c.ok("session:getContext after reset", "session:getContext", {"sessionId": self.a})
+        self.report.check("reset keeps the context", got is not None and got["context"].get("branch") == "main",
+                          short(got))
+        r = c.ok("session:clearMessages with nothing active", "session:clearMessages", {"sessionId": self.a})
+        self.report.check("clearing an empty session archives 0 (fromSeq = toSeq + 1)",
+                          r is not None and r["archivedCount"] == 0 and r["fromSeq"] == r["toSeq"] + 1, short(r))
+
+    def listing(self):
+        c = self.client
+        self.section("session:list")
+        everything = c.ok("session:list featureId", "session:list", {"featureId": self.feature})
+        ids = [s["sessionId"] for s in everything["sessions"]] if everything else None
+        self.report.check("list by featureId returns this run's 3 sessions in creation order",
+                          ids == [self.a, self.b, self.c] and everything["nextCursor"] is None, short(everything))
+        dev = c.ok("session:list featureId + type", "session:list", {"featureId": self.feature, "type": "dev"},
+                   via="dealer")
+        self.report.check("type filter", dev is not None and [s["sessionId"] for s in dev["sessions"]] == [self.a, self.c],
+                          short(dev))
+        task = c.ok("session:list taskId", "session:list", {"featureId": self.feature, "taskId": "T-1"})
+        self.report.check("taskId filter", task is not None and [s["sessionId"] for s in task["sessions"]] == [self.a])
+        state = c.ok("session:list state", "session:list", {"featureId": self.feature, "state": "review"})
+        self.report.check("state filter", state is not None and [s["sessionId"] for s in state["sessions"]] == [self.c])
+        none = c.ok("session:list with no match", "session:list", {"featureId": f"{self.tag}-nothing"})
+        self.report.check("no match: empty page, nextCursor null",
+                          none is not None and none["sessions"] == [] and none["nextCursor"] is None, short(none))
+        paged, cursor, pages = [], None, 0
+        while pages < 10:
+            pages += 1
+            params = {"featureId": self.feature, "limit": 1}
+            if cursor is not None:
+                params["cursor"] = cursor
+            part = c.ok(f"session:list page {pages} (limit 1)", "session:list", params)
+            if part is None:
+                break
+            paged += [s["sessionId"] for s in part["sessions"]]
+            cursor = part["nextCursor"]
+            if cursor is None:
+                break
+        self.report.check("cursor paging visits the 3 sessions once each, then nextCursor is null",
+                          paged == [self.a, self.b, self.c], f"{paged} in {pages} pages")
+        everyone = c.ok("session:list without filters", "session:list", {"limit": 1000})
+        self.report.check("an unfiltered list includes this run's sessions",
+                          everyone is not None and {self.a, self.b, self.c} <= {s["sessionId"] for s in everyone["sessions"]}
+                          or (everyone is not None and everyone["nextCursor"] is not None))
+        c.fails("session:list with a made-up cursor -> invalid_params", "session:list", {"cursor": "not-a-cursor"},
+                "invalid_params", field="cursor")
+
+    def dealer_pipelining(self):
+        """A DEALER may send many requests before reading; replies carry the ids to match them."""
+        c = self.client
+        self.section("DEALER pipelining")
+        sent = {}
+        for index in range(1, 21):
+            request_id = f"pipe-{self.tag}-{index}"
+            if index % 4 == 0:
+                method, params = "session:get", {"sessionId": self.b}
+            else:
+                method, params = "session:addMessage", {"sessionId": self.b, "role": "user",
+                                                        "content": f"pipelined {index}",
+                                                        "messageId": f"{self.tag}-pipe-{index}"}
+            document = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
+            c.dealer.send(json.dumps(document).encode())
+            sent[request_id] = (method, params)
+        replies = {}
+        for _ in sent:
+            try:
+                frames = c.dealer.recv_multipart()
+            except zmq.Again:
+                break
+            reply = c.parse(frames[-1], "pipelined reply")
+            if reply is not None:
+                replies[reply.get("id")] = reply
+        self.report.require("20 pipelined requests get 20 replies with their ids", set(replies) == set(sent),
+                            f"{len(replies)} replies")
+        bad, seqs = [], []
+        for request_id, (method, params) in sent.items():
+            reply = replies[request_id]
+            if "error" in reply:
+                bad.append(f"{request_id}: {short(reply['error'])}")
+                continue
+            problems = self.schemas.errors(f"{Schemas.stem(method)}.result.json", reply["result"])
+            if problems:
+                bad.append(f"{request_id}: {problems}")
+            if method == "session:addMessage":
+                seqs.append(reply["result"]["seq"])
+        self.report.check("every pipelined reply is a valid result", not bad, "; ".join(bad[:3]))
+        self.report.check("pipelined writes are applied in the order sent (seq 1..15)", seqs == list(range(1, 16)),
+                          str(seqs))
+        self.b_messages = len(seqs)
+
+    def bad_input(self):
+        c = self.client
+        self.section("bad input")
+        ok_request = {"jsonrpc": "2.0", "id": 7, "method": "broker:ping"}
+        c.raw("invalid JSON -> parse_error, id null", [b'{"jsonrpc":"2.0","id":1,'], "parse_error")
+        c.raw("invalid UTF-8 inside a string -> parse_error", [
+            b'{"jsonrpc":"2.0","id":2,"method":"session:get","params":{"sessionId":"\xff\xfe"}}'], "parse_error")
+        c.raw("a stray 0xC0 byte -> parse_error (DEALER)", [b"\xc0"], "parse_error", via="dealer")
+        c.raw("empty frame -> parse_error", [b""], "parse_error")
+        c.raw("JSON array (batch) -> invalid_request", [json.dumps([ok_request, ok_request]).encode()],
+              "invalid_request")
+        c.raw("a JSON string -> invalid_request", [b'"broker:ping"'], "invalid_request")
+        c.raw("missing id -> invalid_request, id null",
+              [b'{"jsonrpc":"2.0","method":"broker:ping"}'], "invalid_request")
+        c.raw("id null -> invalid_request", [b'{"jsonrpc":"2.0","id":null,"method":"broker:ping"}'],
+              "invalid_request")
+        c.raw("fractional id -> invalid_request", [b'{"jsonrpc":"2.0","id":1.5,"method":"broker:ping"}'],
+              "invalid_request")
+        c.raw("jsonrpc 1.0 -> invalid_request with the id echoed",
+              [b'{"jsonrpc":"1.0","id":"v1","method":"broker:ping"}'], "invalid_request", expected_id="v1")
+        c.raw("unknown top-level member -> invalid_request with the id echoed",
+              [b'{"jsonrpc":"2.0","id":"x1","method":"broker:ping","extra":true}'], "invalid_request",
+              expected_id="x1")
+        c.raw("positional params (array) -> invalid_request",
+              [b'{"jsonrpc":"2.0","id":"p1","method":"session:get","params":["a"]}'], "invalid_request",
+              via="dealer", expected_id="p1")
+        c.raw("empty method -> invalid_request", [b'{"jsonrpc":"2.0","id":"m1","method":""}'], "invalid_request",
+              expected_id="m1")
+        reply, request_id = c.request("session:teleport", {}, validate_params=False)
+        data = c.expect_error("unknown method -> method_not_found", reply, "method_not_found", expected_id=request_id)
+        self.report.check("method_not_found names the method", data is not None and data.get("method") == "session:teleport")
+        c.fails("wrong param type (sessionId number) -> invalid_params", "session:get", {"sessionId": 42},
+                "invalid_params", field="sessionId", schema_rejects=True)
+        c.fails("wrong param type (limit string) -> invalid_params", "session:getMessages",
+                {"sessionId": self.a, "limit": "10"}, "invalid_params", field="limit", schema_rejects=True,
+                via="dealer")
+        c.fails("wrong param type (includeArchived string) -> invalid_params", "session:getMessages",
+                {"sessionId": self.a, "includeArchived": "yes"}, "invalid_params", field="includeArchived",
+                schema_rejects=True)
+        c.fails("wrong param type (pending not strings) -> invalid_params", "session:updateCheckpoint",
+                {"sessionId": self.a, "pending": ["ok", 3]}, "invalid_params", field="pending", schema_rejects=True)
+        c.fails("wrong param type (metadata array) -> invalid_params", "session:addMessage",
+                {"sessionId": self.a, "role": "user", "content": "x", "metadata": [1]}, "invalid_params",
+                field="metadata", schema_rejects=True)
+        c.fails("unknown param (misspelt sessionID) -> invalid_params", "session:get",
+                {"sessionId": self.a, "sessionID": self.a}, "invalid_params", field="sessionID", schema_rejects=True)
+        c.fails("unknown param on a write -> invalid_params", "session:addMessage",
+                {"sessionId": self.a, "role": "user", "content": "x", "priority": 1}, "invalid_params",
+                field="priority", schema_rejects=True, via="dealer")
+        c.fails("params on broker:ping -> invalid_params", "broker:ping", {"verbose": True}, "invalid_params",
+                field="verbose", schema_rejects=True)
+        c.fails("missing required param -> invalid_params", "session:create", {"type": "dev"}, "invalid_params",
+                field="featureId", schema_rejects=True)
+        c.fails("events:since without seq -> invalid_params", "events:since", {}, "invalid_params", field="seq",
+                schema_rejects=True)
+        c.fails("limit out of range -> invalid_params", "session:getMessages", {"sessionId": self.a, "limit": 0},
+                "invalid_params", field="limit", schema_rejects=True)
+        c.fails("tokenLimit out of range -> invalid_params", "session:create",
+                {"type": "dev", "featureId": self.feature, "tokenLimit": 10}, "invalid_params", field="tokenLimit",
+                schema_rejects=True)
+        c.fails("unknown role -> invalid_params", "session:addMessage",
+                {"sessionId": self.a, "role": "robot", "content": "x"}, "invalid_params", field="role",
+                schema_rejects=True)
+        c.fails("messageId with a space -> invalid_params", "session:addMessage",
+                {"sessionId": self.a, "role": "user", "content": "x", "messageId": "has space"}, "invalid_params",
+                field="messageId", schema_rejects=True)
+        c.fails("empty sessionId -> invalid_params", "session:get", {"sessionId": ""}, "invalid_params",
+                field="sessionId", schema_rejects=True)
+        c.fails("negative expectedVersion -> invalid_params", "session:updateCheckpoint",
+                {"sessionId": self.a, "expectedVersion": -1}, "invalid_params", field="expectedVersion",
+                schema_rejects=True)
+        missing = f"{self.tag}-no-such-session"
+        for method, params, via in [
+            ("session:get", {}, "req"),
+            ("session:getMessages", {}, "dealer"),
+            ("session:getCheckpoint", {}, "req"),
+            ("session:getContext", {}, "req"),
+            ("session:getAgentDescription", {}, "dealer"),
+            ("session:estimateSize", {}, "req"),
+            ("session:addMessage", {"role": "user", "content": "x"}, "req"),
+            ("session:updateCheckpoint", {"summary": "x"}, "dealer"),
+            ("session:setContext", {"context": {}}, "req"),
+            ("session:setAgentDescription", {"agentDescription": "x"}, "req"),
+            ("session:clearMessages", {}, "dealer"),
+            ("session:reset", {}, "req"),
+            ("session:delete", {}, "req"),
+        ]:
+            data = c.fails(f"{method} on an unknown session -> not_found", method, {"sessionId": missing, **params},
+                           "not_found", via=via, schema_rejects=False)
+            self.report.check(f"  not_found names the id ({method})", data is not None and data.get("id") == missing,
+                              short(data))
+        body = json.dumps({"jsonrpc": "2.0", "id": "extra", "method": "broker:ping"}).encode()
+        c.raw("two body frames (DEALER) -> invalid_request", [body, b"extra frame"], "invalid_request", via="dealer")
+        c.raw("two body frames after a delimiter (DEALER) -> invalid_request", [b"", body, body], "invalid_request",
+              via="dealer")
+        c.raw("REQ message with two body frames -> invalid_request", [body, b"{}"], "invalid_request")
+        frames = c.exchange([b""], via="dealer")
+        reply = c.parse(frames[-1], "empty message") if frames else None
+        c.expect_error("DEALER message with only a delimiter -> invalid_request", reply, "invalid_request")
+        self.report.check("  the reply keeps the delimiter", frames is not None and len(frames) == 2 and frames[0] == b"")
+        frames = c.exchange([b"", body], via="dealer")
+        self.report.check("DEALER with an empty delimiter frame gets [\"\", reply]",
+                          frames is not None and len(frames) == 2 and frames[0] == b""
+                          and json.loads(frames[1]).get("id") == "extra", short(str(frames)))
+        frames = c.exchange([b"hop-1", b"", body], via="dealer")
+        self.report.check("a routing envelope before the delimiter is echoed back unchanged",
+                          frames is not None and frames[:2] == [b"hop-1", b""] and len(frames) == 3
+                          and json.loads(frames[2]).get("id") == "extra", short(str(frames)))
+        c.ok("the broker still serves after bad input (REQ)", "broker:ping")
+        c.ok("the broker still serves after bad input (DEALER)", "broker:ping", via="dealer")
+
+    def limits(self):
+        c = self.client
+        self.section("limits")
+        limit = self.args.max_request_bytes
+        head = b'{"jsonrpc":"2.0","id":"big","method":"broker:ping","params":{"pad":"'
+        tail = b'"}}'
+        frame = head + b"a" * (limit + 1 - len(head) - len(tail)) + tail
+        data = c.raw(f"a {len(frame)}-byte request (limit + 1) -> too_large", [frame], "too_large")
+        self.report.check("too_large reports the limit", data is not None and data.get("limit") == limit, short(data))
+        exact_fit = head + b"a" * (limit - len(head) - len(tail)) + tail
+        reply_frames = c.exchange([exact_fit], via="dealer")
+        reply = c.parse(reply_frames[-1], "limit-sized request") if reply_frames else None
+        c.expect_error("a request of exactly the limit is parsed (unknown param 'pad')", reply, "invalid_params",
+                       field="pad", expected_id="big")
+        data = c.fails("a 300-byte identifier -> too_large", "session:get", {"sessionId": "s" * 300}, "too_large",
+                       field="sessionId", schema_rejects=True)
+        self.report.check("  too_large names the field and limit 256", data is not None and data.get("limit") == 256)
+        data = c.fails("a 129-byte requestId -> too_large", "session:clearMessages",
+                       {"sessionId": self.a, "requestId": "r" * 129}, "too_large", field="requestId",
+                       schema_rejects=True)
+        self.report.check("  too_large for client ids says 128", data is not None and data.get("limit") == 128)
+        transport = 4 * limit + (1 << 20)
+        if self.args.skip_oversize or transport > (64 << 20):
+            print("     (skipped the transport-limit check)")
+            return
+        # Beyond ZMQ_MAXMSGSIZE libzmq drops the connection: no reply, by design. Use a throwaway DEALER.
+        victim = c._socket(zmq.DEALER)
+        victim.setsockopt(zmq.RCVTIMEO, 1500)
+        victim.send(b" " * (transport + 1))
+        try:
+            victim.recv_multipart()
+            got_reply = True
+        except zmq.Again:
+            got_reply = False
+        victim.close()
+        self.report.check(f"a frame over ZMQ_MAXMSGSIZE ({transport + 1} bytes) gets no reply", not got_reply)
+        c.ok("the broker still serves others after dropping that peer", "broker:ping")
+
+    def replay(self):
+        """events:since returns the persisted events after a seq, in order, page by page."""
+        c = self.client
+        self.section("events:since")
+        self.subscriber.drain(300)
+        mine = [b for _, b, _ in self.subscriber.events if b.get("sessionId") == self.a]
+        self.report.require("the SUB socket has events of session A to compare with", len(mine) > 0)
+        start = min(b["seq"] for b in mine) - 1
+        head = c.ok("events:since at the head (limit 1)", "events:since", {"seq": start, "limit": 1})
+        self.report.require("events:since reports lastSeq >= every seq seen",
+                            head is not None and head["lastSeq"] >= max(b["seq"] for b in mine), short(head))
+        replayed, after, pages, problems = [], start, 0, []
+        while pages < 200:
+            pages += 1
+            page = c.ok(f"events:since seq {after} limit 7", "events:since", {"seq": after, "limit": 7},
+                        via="dealer" if pages % 2 else "req")
+            if page is None:
+                break
+            seqs = [e["seq"] for e in page["events"]]
+            if any(s <= after for s in seqs):
+                problems.append(f"asked for events after {after}, got seqs {seqs}")
+                break
+            if seqs != sorted(set(seqs)):
+                problems.append(f"page not in increasing seq order: {seqs}")
+            if len(seqs) > 7:
+                problems.append(f"page over the limit: {len(seqs)}")
+            replayed += page["events"]
+            if not page["hasMore"]:
+                break
+            if page["nextSeq"] <= after or (seqs and page["nextSeq"] != seqs[-1]):
+                problems.append(f"nextSeq {page['nextSeq']} does not advance past {after} (seqs {seqs})")
+                break
+            after = page["nextSeq"]
+        self.report.check("events:since returns only events after seq, oldest first, and pages forward",
+                          not problems, "; ".join(problems[:2]))
+        seqs = [e["seq"] for e in replayed]
+        self.report.check("replayed seqs are consecutive (the log has no gaps)",
+                          seqs == list(range(start + 1, start + 1 + len(seqs))), f"{seqs[:12]}...")
+        by_seq = {e["seq"]: e for e in replayed}
+        differing = [b["seq"] for b in mine if by_seq.get(b["seq"]) != b]
+        self.report.check("every PUB event of session A is replayed with the same body",
+                          not differing, f"missing or different: {differing[:10]}")
+        only = c.ok("events:since with topic prefix checkpoint:", "events:since",
+                    {"seq": start, "topic": "checkpoint:", "limit": 10000})
+        if only is not None:
+            expected = [e["seq"] for e in replayed if e["topic"].startswith("checkpoint:")]
+            got = [e["seq"] for e in only["events"]]
+            self.report.check("the topic prefix filter returns only checkpoint events (all of them)",
+                              all(e["topic"] == "checkpoint:updated" for e in only["events"])
+                              and got[:len(expected)] == expected and all(s > start for s in got), f"{got} vs {expected}")
+        future = c.ok("events:since past the head", "events:since", {"seq": head["lastSeq"] + 1000})
+        self.report.check("asking past the head returns no events, nextSeq = the seq asked for",
+                          future is not None and future["events"] == [] and future["hasMore"] is False
+                          and future["nextSeq"] == head["lastSeq"] + 1000, short(future))
+
+    def stats(self):
+        c = self.client
+        self.section("broker:stats")
+        before = dict(c.errors_caused)
+        s = c.ok("broker:stats", "broker:stats")
+        if s is None:
+            return
+        self.report.check("stats counts at least this run's live sessions and their messages",
+                          s["sessions"] >= len(self.sessions) and s["messages"] >= 8 + self.b_messages
+                          and s["messages"] == s["activeMessages"] + s["archivedMessages"], short(s))
+        self.report.check("stats: requestsServed covers this run's requests",
+                          s["requestsServed"] >= c.sent - 1, f"{s['requestsServed']} served, {c.sent} sent")
+        low = [k for k, n in before.items() if s["errors"][k] < n]
+        self.report.check("stats: errors by kind are at least the errors this run caused", not low,
+                          f"{low}: {short(s['errors'])} vs {short(before)}")
+        self.report.check("stats: databaseBytes > 0 and lastEventSeq > 0",
+                          s["databaseBytes"] > 0 and s["lastEventSeq"] > 0, short(s))
+        s2 = c.ok("broker:stats over DEALER", "broker:stats", via="dealer")
+        self.report.check("requestsServed grows", s2 is not None and s2["requestsServed"] > s["requestsServed"])
+
+    def deletion(self):
+        c = self.client
+        self.section("delete")
+        request_id = f"{self.tag}-delete-b"
+        r = c.ok("session:delete (requestId)", "session:delete", {"sessionId": self.b, "requestId": request_id})
+        self.report.check("delete reports deleted and the messages removed",
+                          r is not None and r["deleted"] is True and r["messagesDeleted"] == self.b_messages, short(r))
+        retry = c.ok("session:delete retried with the same requestId", "session:delete",
+                     {"sessionId": self.b, "requestId": request_id}, via="dealer")
+        self.report.check("retried delete returns the first result", retry == r, short(retry))
+        c.fails("session:get after delete -> not_found", "session:get", {"sessionId": self.b}, "not_found")
+        c.fails("session:getMessages after delete -> not_found", "session:getMessages", {"sessionId": self.b},
+                "not_found")
+        c.fails("session:delete again without requestId -> not_found", "session:delete", {"sessionId": self.b},
+                "not_found")
+        for session in self.sessions:
+            if session == self.b:
+                continue
+            c.ok(f"session:delete {session}", "session:delete", {"sessionId": session})
+        listed = c.ok("session:list after deleting", "session:list", {"featureId": self.feature})
+        self.report.check("deleted sessions are gone from the list",
+                          listed is not None and listed["sessions"] == [], short(listed))
+
+    def events_on_pub(self):
+        self.section("events on PUB")
+        self.subscriber.drain(3000, until=lambda events: any(
+            t == "session:deleted" and b.get("sessionId") == self.a for t, b, _ in events))
+        mine = self.subscriber.validate_all(set(self.sessions))
+        of_a = [(t, b) for t, b, _ in mine if b["sessionId"] == self.a]
+        counts = {topic: sum(1 for t, _ in of_a if t == topic) for topic in TOPICS}
+        expected = {"session:created": 1, "session:message": 8, "checkpoint:updated": 3, "session:updated": 2,
+                    "session:cleared": 3, "session:deleted": 1}
+        self.report.check("session A's events: one per committed change, none for idempotent retries",
+                          counts == expected, f"got {counts}, expected {expected}")
+        m2 = [b for t, b in of_a if t == "session:message" and b.get("messageId") == self.m2]
+        self.report.check("the retried message was announced once", len(m2) == 1 and m2[0]["messageSeq"] == 2,
+                          short(m2))
+        first = of_a[0] if of_a else None
+        self.report.check("session A's first event is session:created with its attributes",
+                          first is not None and first[0] == "session:created" and first[1]["taskId"] == "T-1"
+                          and first[1]["featureId"] == self.feature, short(first))
+        cleared = [b["reason"] for t, b in of_a if t == "session:cleared"]
+        self.report.check("session:cleared reasons in order: clear, reset, clear (the retried clear is not announced)",
+                          cleared == ["clear", "reset", "clear"], str(cleared))
+        updated = [b["field"] for t, b in of_a if t == "session:updated"]
+        self.report.check("session:updated names the field", updated == ["context", "agentDescription"], str(updated))
+        versions = [b["version"] for t, b in of_a if t == "checkpoint:updated"]
+        self.report.check("checkpoint:updated versions 1, 2, 3", versions == [1, 2, 3], str(versions))
+        b_events = [b for t, b, _ in mine if b["sessionId"] == self.b and t == "session:message"]
+        self.report.check("pipelined messages were announced in order",
+                          [b["messageSeq"] for b in b_events] == list(range(1, self.b_messages + 1)),
+                          str([b["messageSeq"] for b in b_events]))
+        timestamps = [b["at"] for _, b, _ in mine]
+        self.report.check("event timestamps are ISO 8601 UTC and never go backwards",
+                          all(TIMESTAMP.match(t) for t in timestamps) and timestamps == sorted(timestamps))
+
+    def close(self):
+        self.context.destroy(linger=0)
+
+
+def main():
+    here = pathlib.Path(__file__).resolve().parent
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--api", required=True, help="the broker's api endpoint, e.g. tcp://127.0.0.1:5555")
+    parser.add_argument("--events", required=True, help="the broker's events endpoint, e.g. tcp://127.0.0.1:5556")
+    parser.add_argument("--schemas", default=str(here.parent.parent / "Protocols" / "schemas"),
+                        help="folder of the JSON Schemas (default: Protocols/schemas of this repository)")
+    parser.add_argument("--timeout-ms", type=int, default=5000, help="receive timeout per reply (default 5000)")
+    parser.add_argument("--max-request-bytes", type=int, default=8 << 20,
+                        help="the broker's maxRequestBytes (default 8 MiB)")
+    parser.add_argument("--skip-oversize", action="store_true",
+                        help="skip sending a frame over the transport limit (4 x maxRequestBytes + 1 MiB)")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+    run = Run(args)
+    try:
+        run.main()
+    except Exception:
+        run.report.check("the test ran to its end", False, traceback.format_exc(limit=5))
+    finally:
+        run.close()
+    print(f"{run.report.passed} passed, {run.report.failed} failed")
+    return 1 if run.report.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
