@@ -139,3 +139,20 @@ struct SessionStoreTests {
         #expect(f0["sessions"]?.arrayValue?.count == 4)
     }
 }
+
+@Suite("Request ids")
+struct RequestIdTests {
+    @Test("a requestId reused on another method or session is a conflict, not a silent replay")
+    func reuseIsConflict() throws {
+        let store = try StoreFixture()
+        let a = try store.createSession(), b = try store.createSession()
+        _ = try store.write(.clearMessages(SessionAction(params: Params(["sessionId": .string(a), "requestId": "r"]))))
+        #expect(throws: RPCError.self) {
+            try store.write(.delete(SessionAction(params: Params(["sessionId": .string(b), "requestId": "r"]))))
+        }
+        #expect(throws: RPCError.self) {
+            try store.write(.clearMessages(SessionAction(params: Params(["sessionId": .string(b), "requestId": "r"]))))
+        }
+        #expect(try store.read { try $0.getSession(Params(["sessionId": .string(b)])) }["sessionId"] == .string(b))
+    }
+}

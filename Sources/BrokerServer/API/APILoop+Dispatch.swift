@@ -84,7 +84,11 @@ extension APILoop {
                 stats["databaseBytes"] = .int(database.sizeOnDisk())
                 return JSON.object(stats).serialized
             }
-            if shared.readQueue.push(job) { inFlight += 1 }
+            if shared.readQueue.push(job) {
+                inFlight += 1
+            } else {
+                send(.error(envelope, id: request.id, RPCError(.unavailable, "the broker is shutting down")))
+            }
         }
     }
 }

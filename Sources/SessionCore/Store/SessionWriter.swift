@@ -94,13 +94,22 @@ public final class SessionWriter {
 
     private func runIdempotent(_ command: WriteCommand) throws(CommandError) -> [UInt8] {
         guard let requestId = command.requestId else { return try run(command) }
-        let lookup = try sql("SELECT result FROM request_results WHERE request_id = ?")
+        // The same requestId on another method or session is a client bug, not a retry.
+        let scope = "\(command.methodName) \(command.sessionId ?? "")"
+        let lookup = try sql("SELECT method, result FROM request_results WHERE request_id = ?")
         lookup.bind(1, requestId)
-        if try step(lookup) { return Array(lookup.text(0).utf8) }
+        if try step(lookup) {
+            guard lookup.text(0) == scope else {
+                throw .rpc(RPCError(
+                    .conflict, "requestId '\(requestId)' was already used for \(lookup.text(0))",
+                    details: JSONObject([("requestId", .string(requestId))])))
+            }
+            return Array(lookup.text(1).utf8)
+        }
         let result = try run(command)
         let insert = try sql("INSERT INTO request_results (request_id, method, result, at) VALUES (?, ?, ?, ?)")
         insert.bind(1, requestId)
-        insert.bind(2, command.methodName)
+        insert.bind(2, scope)
         insert.bind(3, String(decoding: result, as: UTF8.self))
         insert.bind(4, now)
         try run(insert)
@@ -156,6 +165,17 @@ extension SessionWriter {
 }
 
 extension WriteCommand {
+    /// The session a command acts on (nil for create, whose id may not exist yet).
+    var sessionId: String? {
+        switch self {
+        case .createSession: nil
+        case .addMessage(let command): command.sessionId
+        case .updateCheckpoint(let command): command.sessionId
+        case .setContext(let command), .setAgentDescription(let command): command.sessionId
+        case .clearMessages(let command), .reset(let command), .delete(let command): command.sessionId
+        }
+    }
+
     var methodName: String {
         switch self {
         case .createSession: "session:create"

@@ -1,0 +1,145 @@
+import BrokerClient
+import BrokerProtocol
+import Foundation
+import Testing
+import ZeroMQ
+
+/// The real `broker` executable: signals, kill -9, restart.
+@Suite("broker process")
+struct BrokerProcessTests {
+    /// A broker process on ipc endpoints in its own folder.
+    ///
+    /// `@unchecked Sendable`: writer threads only read `api` and `context` (both immutable and safe);
+    /// `process` is only touched by the test's own thread.
+    final class BrokerProcess: @unchecked Sendable {
+        let directory: String
+        let api: String
+        var process: Process?
+        let context: ZMQContext
+
+        init(directory: String = TestBroker.makeDirectory()) throws {
+            self.directory = directory
+            api = "ipc://\(directory)/api.sock"
+            context = try ZMQContext()
+        }
+
+        func start() throws {
+            process = try Processes.start("broker", [
+                "--api", api, "--events", "ipc://\(directory)/events.sock", "--workers", "ipc://\(directory)/workers.sock",
+                "--db", directory + "/broker.db",
+            ], logFile: directory + "/broker.log")
+            let client = RPCClient(endpoint: api, context: context, timeoutMs: 200, attempts: 1)
+            for _ in 0..<100 {
+                if (try? client.call("broker:ping")) != nil { return }
+                usleep(50_000)
+            }
+            throw TestFailure("the broker did not answer: \(log)")
+        }
+
+        var log: String { (try? String(contentsOfFile: directory + "/broker.log", encoding: .utf8)) ?? "" }
+
+        func client(timeoutMs: Int = 2_000) -> RPCClient {
+            RPCClient(endpoint: api, context: context, timeoutMs: timeoutMs, attempts: 1)
+        }
+    }
+
+    @Test("SIGTERM: stops taking requests, commits, closes the database, exits 0")
+    func gracefulStop() throws {
+        let broker = try BrokerProcess()
+        try broker.start()
+        let client = broker.client()
+        let id = try #require(try client.call("session:create", ["type": "dev", "featureId": "f"])["sessionId"]?.stringValue)
+        _ = try client.call("session:addMessage", ["sessionId": .string(id), "role": "user", "content": "before stop"])
+        let process = try #require(broker.process)
+        process.terminate()
+        #expect(Processes.waitForExit(process, timeout: 15))
+        #expect(process.terminationStatus == 0)
+        #expect(broker.log.contains("database closed"))
+        // The WAL was checkpointed into the database file at shutdown.
+        let wal = (try? FileManager.default.attributesOfItem(atPath: broker.directory + "/broker.db-wal")[.size] as? Int) ?? 0
+        #expect(wal == 0)
+        try broker.start()
+        let messages = try broker.client().call("session:getMessages", ["sessionId": .string(id)])
+        #expect(messages["messages"]?.arrayValue?.first?["content"] == "before stop")
+        broker.process?.terminate()
+        _ = broker.process.map { Processes.waitForExit($0, timeout: 15) }
+    }
+
+    @Test("kill -9 while 6 clients write, then restart: every acknowledged message is there exactly once")
+    func killNineLosesNothingAcknowledged() throws {
+        let broker = try BrokerProcess()
+        try broker.start()
+        let setup = broker.client()
+        let writers = 6
+        let sessions = try (0..<writers).map { index in
+            try #require(try setup.call("session:create", ["type": "dev", "featureId": .string("kill-\(index)")])["sessionId"]?.stringValue)
+        }
+        let acknowledged = AckLog()
+        let stop = Counter()
+        let threads = (0..<writers).map { index in
+            Thread {
+                let client = broker.client(timeoutMs: 500)
+                var n = 0
+                while stop.value == 0 {
+                    let messageId = "w\(index)-\(n)"
+                    if (try? client.call("session:addMessage", [
+                        "sessionId": .string(sessions[index]), "role": "user", "content": .string("payload \(n)"),
+                        "messageId": .string(messageId),
+                    ])) != nil {
+                        acknowledged.add(index, messageId)
+                    }
+                    n += 1
+                }
+                stop.add()
+            }
+        }
+        threads.forEach { $0.start() }
+        usleep(700_000)
+        let process = try #require(broker.process)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        stop.add()
+        while stop.value < writers + 1 { usleep(10_000) }
+        #expect(acknowledged.total > 0)
+
+        try broker.start()
+        let reader = broker.client(timeoutMs: 5_000)
+        for (index, id) in sessions.enumerated() {
+            let page = try reader.call("session:getMessages", ["sessionId": .string(id), "limit": 50_000])
+            let stored = page["messages"]?.arrayValue?.compactMap { $0["messageId"]?.stringValue } ?? []
+            #expect(Set(stored).count == stored.count, "no message stored twice")
+            #expect(Set(acknowledged.ids(index)).isSubset(of: Set(stored)), "every acknowledged message survived")
+            let seqs = page["messages"]?.arrayValue?.compactMap { $0["seq"]?.intValue } ?? []
+            #expect(seqs == (0..<seqs.count).map { Int64($0 + 1) }, "sequence numbers have no gaps")
+        }
+        broker.process?.terminate()
+        _ = broker.process.map { Processes.waitForExit($0, timeout: 15) }
+    }
+
+    @Test("bad configuration and a database in use fail at start with a clear message")
+    func startFailures() throws {
+        let bad = try Processes.run("broker", ["--sync", "sometimes"])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("sync must be 'normal' or 'full'"))
+        let broker = try BrokerProcess()
+        try broker.start()
+        let second = try Processes.run("broker", [
+            "--api", "ipc://\(broker.directory)/other.sock", "--events", "ipc://\(broker.directory)/other-events.sock",
+            "--db", broker.directory + "/broker.db",
+        ], timeout: 20)
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("in use by another broker"))
+        broker.process?.terminate()
+        _ = broker.process.map { Processes.waitForExit($0, timeout: 15) }
+    }
+}
+
+/// Acknowledged message ids per writer.
+final class AckLog: @unchecked Sendable {
+    // @unchecked Sendable: `byWriter` is guarded by `lock`.
+    private let lock = NSLock()
+    private var byWriter: [Int: [String]] = [:]
+    func add(_ writer: Int, _ id: String) { lock.lock(); byWriter[writer, default: []].append(id); lock.unlock() }
+    func ids(_ writer: Int) -> [String] { lock.lock(); defer { lock.unlock() }; return byWriter[writer] ?? [] }
+    var total: Int { lock.lock(); defer { lock.unlock() }; return byWriter.values.map(\.count).reduce(0, +) }
+}

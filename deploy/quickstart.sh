@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Quick start: sets up a fresh Debian machine, builds, starts the broker on its embedded defaults
+# (SQLite in ./data), drives it end to end with brokerctl, then stops it cleanly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+deploy/setup.sh
+echo "== building (release)"
+swift build -c release
+bin=$(swift build -c release --show-bin-path)
+mkdir -p data
+
+echo "== starting the broker (api tcp://127.0.0.1:5555, events tcp://127.0.0.1:5556, db data/broker.db)"
+"$bin/broker" --log-level notice &
+broker_pid=$!
+trap 'kill "$broker_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do "$bin/brokerctl" ping --timeout 0.2 --retries 1 >/dev/null 2>&1 && break; sleep 0.1; done
+
+first_event=$("$bin/brokerctl" stats --json | jq .lastEventSeq)
+
+run() { echo "\$ brokerctl $*"; "$bin/brokerctl" "$@"; echo; }
+run ping
+session=$("$bin/brokerctl" session create --type dev --feature demo-feature --task task-1 \
+    --agent "You are the Dev agent. Make the checks pass." --context '{"repo": "demo", "branch": "main"}')
+echo "\$ brokerctl session create --type dev --feature demo-feature ...  -> $session"; echo
+run session add "$session" --role user "Add a --verbose flag to the CLI and a test for it."
+run session add "$session" --role assistant "Plan: parse the flag in Options.swift, print debug lines, add a test."
+run session checkpoint "$session" --pending "add --verbose flag" --pending "write its test" --decisions "flag name is --verbose"
+run session messages "$session"
+run session ls
+run tokens count - <<< "Exact cl100k_base token counts for every message."
+run stats
+
+run events --since "$first_event" --count 4
+
+echo "== stopping the broker (SIGTERM: finishes in-flight requests, commits, closes the database)"
+kill -TERM "$broker_pid"
+wait "$broker_pid"
+trap - EXIT
+echo "== done: the data stays in data/broker.db (run the broker again and 'brokerctl session ls' shows it)"
