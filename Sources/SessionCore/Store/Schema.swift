@@ -23,6 +23,12 @@ public enum Schema {
             token_limit INTEGER NOT NULL,
             context TEXT NOT NULL,
             agent_description TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        -- Counters change with every message: a narrow row of their own, so a commit rewrites
+        -- a few bytes, not a row that carries a large context or agent description.
+        CREATE TABLE session_state (
+            session INTEGER PRIMARY KEY,
             next_seq INTEGER NOT NULL DEFAULT 1,
             first_active_seq INTEGER NOT NULL DEFAULT 1,
             message_count INTEGER NOT NULL DEFAULT 0,
@@ -33,7 +39,6 @@ public enum Schema {
             compactions INTEGER NOT NULL DEFAULT 0,
             tokens_saved INTEGER NOT NULL DEFAULT 0,
             last_compaction_ms INTEGER,
-            created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL
         );
         CREATE INDEX sessions_by_feature ON sessions(feature_id);

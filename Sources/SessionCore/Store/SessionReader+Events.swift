@@ -51,7 +51,7 @@ extension SessionReader {
             defer { try? db.statement("COMMIT").run() }
             let totals = try db.statement("""
                 SELECT COUNT(*), COALESCE(SUM(message_count), 0), COALESCE(SUM(active_count), 0),
-                COALESCE(SUM(active_tokens), 0) FROM sessions
+                COALESCE(SUM(active_tokens), 0) FROM session_state
                 """)
             _ = try totals.step()
             let sessions = totals.int(0), messages = totals.int(1), active = totals.int(2), tokens = totals.int(3)

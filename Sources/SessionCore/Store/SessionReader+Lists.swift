@@ -74,8 +74,8 @@ extension SessionReader {
     public func listSessions(_ params: Params) throws(RPCError) -> [UInt8] {
         try params.requireOnly(["type", "featureId", "taskId", "state", "limit", "cursor"])
         let filters: [(column: String, value: String)] = try [
-            ("type", params.optionalIdentifier("type")), ("feature_id", params.optionalIdentifier("featureId")),
-            ("task_id", params.optionalIdentifier("taskId")), ("state", params.optionalIdentifier("state")),
+            ("s.type", params.optionalIdentifier("type")), ("s.feature_id", params.optionalIdentifier("featureId")),
+            ("s.task_id", params.optionalIdentifier("taskId")), ("s.state", params.optionalIdentifier("state")),
         ].compactMap { pair in pair.1.map { (pair.0, $0) } }
         let limit = try params.optionalInt("limit", range: 1...1_000) ?? 100
         var after: Int64 = 0
@@ -85,10 +85,10 @@ extension SessionReader {
             }
             after = value
         }
-        let conditions = (["rowid > ?"] + filters.map { "\($0.column) = ?" }).joined(separator: " AND ")
+        let conditions = (["s.rowid > ?"] + filters.map { "\($0.column) = ?" }).joined(separator: " AND ")
         do {
             let select = try db.statement(
-                "SELECT \(SessionRows.columns) FROM sessions WHERE \(conditions) ORDER BY rowid LIMIT ?")
+                "SELECT \(SessionRows.columns) FROM \(SessionRows.source) WHERE \(conditions) ORDER BY s.rowid LIMIT ?")
             select.bind(1, after)
             for (index, filter) in filters.enumerated() { select.bind(Int32(index + 2), filter.value) }
             select.bind(Int32(filters.count + 2), limit + 1)

@@ -3,11 +3,14 @@ import SQLite
 
 /// Reading and writing `sessions` rows, shared by the writer and the readers.
 enum SessionRows {
+    /// The columns `decode` reads, from `sessions s JOIN session_state t` (see `source`).
     static let columns = """
-        rowid, id, type, feature_id, task_id, state, token_limit, context, agent_description, next_seq, \
-        first_active_seq, message_count, active_count, total_tokens, active_tokens, checkpoint_version, \
-        compactions, tokens_saved, last_compaction_ms, created_at, updated_at
+        s.rowid, s.id, s.type, s.feature_id, s.task_id, s.state, s.token_limit, s.context, s.agent_description, \
+        t.next_seq, t.first_active_seq, t.message_count, t.active_count, t.total_tokens, t.active_tokens, \
+        t.checkpoint_version, t.compactions, t.tokens_saved, t.last_compaction_ms, s.created_at, t.updated_at
         """
+
+    static let source = "sessions s JOIN session_state t ON t.session = s.rowid"
 
     /// Decodes a row selected with `columns`, starting at column 0.
     static func decode(_ row: Statement) -> SessionRecord {
@@ -22,7 +25,7 @@ enum SessionRows {
     }
 
     static func load(_ db: Connection, id: String) throws(SQLiteError) -> SessionRecord? {
-        let select = try db.statement("SELECT \(columns) FROM sessions WHERE id = ?")
+        let select = try db.statement("SELECT \(columns) FROM \(source) WHERE s.id = ?")
         select.bind(1, id)
         guard try select.step() else { return nil }
         return decode(select)
@@ -52,16 +55,15 @@ extension SessionWriter {
         cache[id] = record
     }
 
+    /// Writes the counters of a cached record (labels and documents are written by the commands that change them).
     func writeSessionRow(_ r: SessionRecord) throws(SQLiteError) {
         let update = try db.statement("""
-            UPDATE sessions SET type = ?, feature_id = ?, task_id = ?, state = ?, token_limit = ?, context = ?,
-            agent_description = ?, next_seq = ?, first_active_seq = ?, message_count = ?, active_count = ?,
+            UPDATE session_state SET next_seq = ?, first_active_seq = ?, message_count = ?, active_count = ?,
             total_tokens = ?, active_tokens = ?, checkpoint_version = ?, compactions = ?, tokens_saved = ?,
-            last_compaction_ms = ?, updated_at = ? WHERE rowid = ?
+            last_compaction_ms = ?, updated_at = ? WHERE session = ?
             """)
-        update.bindAll(r.type, r.featureId, r.taskId, r.state, r.tokenLimit, r.context, r.agentDescription, r.nextSeq,
-            r.firstActiveSeq, r.messageCount, r.activeCount, r.totalTokens, r.activeTokens, r.checkpointVersion,
-            r.compactions, r.tokensSaved, r.lastCompactionMs, r.updatedAt, r.rowID)
+        update.bindAll(r.nextSeq, r.firstActiveSeq, r.messageCount, r.activeCount, r.totalTokens, r.activeTokens,
+            r.checkpointVersion, r.compactions, r.tokensSaved, r.lastCompactionMs, r.updatedAt, r.rowID)
         try update.run()
     }
 }

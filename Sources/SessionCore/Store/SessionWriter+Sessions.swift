@@ -23,12 +23,16 @@ extension SessionWriter {
             updatedAt: now)
         let insert = try sql("""
             INSERT INTO sessions (id, type, feature_id, task_id, state, token_limit, context, agent_description,
-            created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         insert.bindAll(record.id, record.type, record.featureId, record.taskId, record.state, record.tokenLimit,
-            record.context, record.agentDescription, now, now)
+            record.context, record.agentDescription, now)
         try run(insert)
         record.rowID = db.lastInsertRowID
+        let state = try sql("INSERT INTO session_state (session, updated_at) VALUES (?, ?)")
+        state.bind(1, record.rowID)
+        state.bind(2, now)
+        try run(state)
         try emit(Topic.sessionCreated, JSONObject([
             ("sessionId", .string(id)), ("type", .string(record.type)), ("featureId", .string(record.featureId)),
             ("taskId", .optional(record.taskId)), ("state", .string(record.state)),
@@ -47,6 +51,9 @@ extension SessionWriter {
         case .agentDescription: record.agentDescription = set.value.serializedString
         }
         record.updatedAt = now
+        let update = try sql("UPDATE sessions SET context = ?, agent_description = ? WHERE rowid = ?")
+        update.bindAll(record.context, record.agentDescription, record.rowID)
+        try run(update)
         try emit(Topic.sessionUpdated, JSONObject([("sessionId", .string(record.id)), ("field", .string(field))]))
         store(record)
         return JSON.object(JSONObject([
@@ -85,7 +92,7 @@ extension SessionWriter {
 
     func delete(_ action: SessionAction) throws(CommandError) -> [UInt8] {
         let record = try session(action.sessionId)
-        for table in ["messages", "checkpoints"] {
+        for table in ["messages", "checkpoints", "session_state"] {
             let delete = try sql("DELETE FROM \(table) WHERE session = ?")
             delete.bind(1, record.rowID)
             try run(delete)

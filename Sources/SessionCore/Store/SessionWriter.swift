@@ -5,8 +5,8 @@ import SQLite
 ///
 /// Commands run in batches: `beginBatch`, any number of `apply`, then
 /// `commitBatch` (group commit: one transaction, one sync, for every write
-/// queued meanwhile). Each command runs inside a savepoint, so a command
-/// that fails leaves nothing behind while the others in its batch commit.
+/// queued meanwhile). A command that fails leaves nothing behind while the
+/// others in its batch commit (see `apply`).
 /// Session rows are cached here and written once per batch; the cache is
 /// dropped whenever a batch rolls back, so it never disagrees with the file.
 /// Not `Sendable`: it owns an `sqlite3*`.
@@ -36,34 +36,32 @@ public final class SessionWriter {
         try db.statement("BEGIN IMMEDIATE").run()
     }
 
-    /// Runs one command in its own savepoint and returns its serialized result or its error.
+    /// Runs one command and returns its serialized result or its error.
     ///
-    /// An `RPCError` rolls back only this command. A database error is rethrown:
-    /// the caller must roll back the whole batch.
+    /// Commands report client errors (`RPCError`: unknown session, conflict) before
+    /// their first write, so a refused command leaves nothing behind without the
+    /// cost of a savepoint per command; the change counter checks that promise,
+    /// and a command that broke it sinks its batch rather than commit half a write.
+    /// A database error is rethrown: the caller must roll back the whole batch.
     public func apply(_ command: WriteCommand) throws(SQLiteError) -> Result<[UInt8], RPCError> {
         let eventMark = events.count
         let seqMark = nextEventSeq
+        let changesMark = db.totalChanges
         undo.removeAll(keepingCapacity: true)
-        try db.statement("SAVEPOINT command").run()
-        let outcome: Result<[UInt8], CommandError>
         do throws(CommandError) {
-            outcome = .success(try runIdempotent(command))
+            return .success(try runIdempotent(command))
         } catch {
-            outcome = .failure(error)
-        }
-        switch outcome {
-        case .success(let result):
-            try db.statement("RELEASE command").run()
-            return .success(result)
-        case .failure(let error):
-            try db.statement("ROLLBACK TO command").run()
-            try db.statement("RELEASE command").run()
             events.removeSubrange(eventMark...)
             nextEventSeq = seqMark
             for entry in undo.reversed() { cache[entry.id] = entry.record }
             switch error {
-            case .rpc(let rpcError): return .failure(rpcError)
-            case .sqlite(let sqliteError): throw sqliteError
+            case .rpc(let rpcError):
+                guard db.totalChanges == changesMark else {
+                    throw SQLiteError(code: -1, message: "\(command.methodName) failed after writing: \(rpcError)")
+                }
+                return .failure(rpcError)
+            case .sqlite(let sqliteError):
+                throw sqliteError
             }
         }
     }

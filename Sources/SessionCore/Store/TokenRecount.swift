@@ -49,10 +49,10 @@ public enum TokenRecount {
                 }
                 recounted = updates.count
                 try db.execute("""
-                    UPDATE sessions SET
-                    total_tokens = (SELECT COALESCE(SUM(tokens), 0) FROM messages m WHERE m.session = sessions.rowid),
+                    UPDATE session_state SET
+                    total_tokens = (SELECT COALESCE(SUM(tokens), 0) FROM messages m WHERE m.session = session_state.session),
                     active_tokens = (SELECT COALESCE(SUM(tokens), 0) FROM messages m
-                        WHERE m.session = sessions.rowid AND m.seq >= sessions.first_active_seq)
+                        WHERE m.session = session_state.session AND m.seq >= session_state.first_active_seq)
                     """)
                 try mark(db, exactName)
             }
