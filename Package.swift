@@ -29,6 +29,9 @@ let package = Package(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
 
+        // Small C helpers for what Glibc's Swift module does not expose (thread names).
+        .target(name: "CSystem"),
+
         // Thin Swift wrappers over the C libraries.
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], swiftSettings: strict),
         .target(name: "SQLite", dependencies: ["CSQLite"], swiftSettings: strict),
@@ -47,7 +50,7 @@ let package = Package(
         .target(
             name: "BrokerServer",
             dependencies: [
-                "ZeroMQ", "SessionCore", "BrokerProtocol", .product(name: "Logging", package: "swift-log"),
+                "ZeroMQ", "SessionCore", "BrokerProtocol", "CSystem", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         // Client side: request with time-out and retry, event subscriber.
@@ -71,7 +74,8 @@ let package = Package(
         .executableTarget(
             name: "broker-bench",
             dependencies: [
-                "BrokerServer", "BrokerClient", "SessionCore", "ZeroMQ", .product(name: "Logging", package: "swift-log"),
+                "BrokerServer", "BrokerClient", "SessionCore", "ZeroMQ", "CSystem",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
 

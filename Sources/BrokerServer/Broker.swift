@@ -1,4 +1,5 @@
 import BrokerProtocol
+import CSystem
 import Logging
 import SQLite
 import SessionCore
@@ -72,6 +73,7 @@ final class Running: Sendable {
     }
 
     static func start(configuration: BrokerConfiguration, logger: Logger) throws -> Running {
+        csystem_keep_large_allocations_in_heap()
         let locks = try [configuration.apiEndpoint, configuration.eventsEndpoint, configuration.workersEndpoint]
             .compactMap(EndpointLock.acquire)
         let database = try DatabaseFile(path: configuration.databasePath, syncMode: configuration.syncMode)

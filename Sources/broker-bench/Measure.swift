@@ -78,3 +78,32 @@ func addMessageFrame(sessionId: String, index: Int, messageId: String? = nil) ->
     if let messageId { params["messageId"] = .string(messageId) }
     return RPCRequest(id: .int(Int64(index)), method: "session:addMessage", params: params).frame
 }
+
+/// The floor for throughput: a ROUTER that echoes every request at once (no parsing, no storage),
+/// driven by `clients` REQ clients exactly as the addMessage throughput test drives the broker.
+func measureEchoThroughput(clients: Int, messagesPerClient: Int) throws -> String {
+    let context = try ZMQContext(ioThreads: 1)
+    let bound = Latch<String>()
+    let stop = Latch<Bool>()
+    let server = NamedThread(name: "echo-router") {
+        do {
+            let router = try ZMQSocket(context: context, type: .router)
+            bound.set(try router.bind("tcp://127.0.0.1:*"))
+            try router.setReceiveTimeout(milliseconds: 100)
+            while stop.current == nil {
+                guard let frames = try router.receive() else { continue }
+                try router.send(frames)
+            }
+        } catch {
+            bound.set("")
+        }
+    }
+    let endpoint = bound.wait()
+    let rate = try runClients(clients: clients, messagesPerClient: messagesPerClient) { client, req in
+        try req.connect(endpoint)
+        return (0..<messagesPerClient).map { addMessageFrame(sessionId: "ses_echo\(client)", index: $0) }
+    }
+    stop.set(true)
+    server.join()
+    return "floor throughput: bare ROUTER echo, \(clients) clients: \(Int(rate)) messages/s"
+}

@@ -38,7 +38,22 @@ func measureAddMessageLatency(context: ZMQContext, api: String, roundTrips: Int)
 }
 
 /// `clients` threads, each with its own REQ socket and session, adding messages as fast as replies come.
-func measureAddMessageThroughput(api: String, clients: Int, messagesPerClient: Int) throws -> String {
+func measureAddMessageThroughput(api: String, clients: Int, messagesPerClient: Int, floor: Double) throws -> String {
+    let rate = try runClients(clients: clients, messagesPerClient: messagesPerClient) { _, req in
+        try req.connect(api)
+        let session = try createSession(req, feature: "throughput")
+        return (0..<messagesPerClient).map {
+            addMessageFrame(sessionId: session, index: $0, messageId: Identifier.make("msg"))
+        }
+    }
+    return "addMessage throughput, \(clients) clients: \(Int(rate)) messages/s (\(format(rate / floor)) of the echo floor)"
+}
+
+/// Runs `clients` threads with a REQ socket each; `prepare` connects it and returns the frames to send.
+/// Returns requests per second over the whole run, timed from a common start.
+func runClients(
+    clients: Int, messagesPerClient: Int, prepare: @escaping @Sendable (Int, ZMQSocket) throws -> [[UInt8]]
+) throws -> Double {
     let context = try ZMQContext(ioThreads: 1)
     let ready = WorkQueue<Bool>()
     let go = Latch<Bool>()
@@ -48,11 +63,7 @@ func measureAddMessageThroughput(api: String, clients: Int, messagesPerClient: I
         threads.append(NamedThread(name: "client\(client)") {
             do {
                 let req = try ZMQSocket(context: context, type: .req)
-                try req.connect(api)
-                let session = try createSession(req, feature: "throughput")
-                let frames = (0..<messagesPerClient).map {
-                    addMessageFrame(sessionId: session, index: $0, messageId: Identifier.make("msg"))
-                }
+                let frames = try prepare(client, req)
                 ready.push(true)
                 _ = go.wait()
                 for frame in frames {
@@ -73,9 +84,7 @@ func measureAddMessageThroughput(api: String, clients: Int, messagesPerClient: I
     while ends.count < clients { ends += finished.popBatch() }
     for thread in threads { thread.join() }
     let seconds = (ends.max()! - start) / 1_000_000
-    let total = clients * messagesPerClient
-    let rate = Double(total) / seconds
-    return "addMessage throughput, \(clients) clients: \(Int(rate)) messages/s (\(total) messages in \(format(seconds)) s)"
+    return Double(clients * messagesPerClient) / seconds
 }
 
 /// Fills one session with `messages` messages (pipelined on a DEALER), then times reading them all back.

@@ -1,4 +1,5 @@
 import BrokerServer
+import CSystem
 import Logging
 import SessionCore
 import ZeroMQ
@@ -11,6 +12,9 @@ import Glibc
 // next to a bare libzmq REQ/REP echo measured in the same run (the floor). Never asserts on time.
 //
 //   swift run -c release broker-bench [--sync normal|full|both] [--quick]
+
+// Large reply buffers come from the heap and are reused, instead of fresh zeroed pages from mmap each time.
+csystem_keep_large_allocations_in_heap()
 
 let arguments = CommandLine.arguments
 func option(_ name: String) -> String? {
@@ -26,11 +30,45 @@ let modes: [SyncMode] = {
     }
 }()
 let scale = quick ? 0.1 : 1.0
+/// `--only throughput` runs just the 50-client throughput phase (for profiling).
+let only = option("--only")
+
+if only == "read" {
+    let directory = makeTemporaryDirectory()
+    let ms = try measureStoreRead(directory: directory, messages: 10_000, counter: TokenCounterLoader.loadDefault().counter)
+    print("store only: getMessages of 10,000 messages serialized in \(format(ms)) ms (median)")
+    exit(0)
+}
+if only == "store" {
+    let shapes = option("--shape").map { text in
+        let parts = text.split(separator: "x").compactMap { Int($0) }
+        return [(parts[0], parts[1])]
+    } ?? [(1, 1), (5, 50), (50, 50), (50, 1)]
+    for (batch, sessions) in shapes {
+        let counters: [(String, any TokenCounter)] = arguments.contains("--approximate")
+            ? [("approximate", ApproximateTokenCounter())] : [("exact", TokenCounterLoader.loadDefault().counter)]
+        for (name, counter) in counters {
+            let directory = makeTemporaryDirectory()
+            let perWrite = try measureStoreWrites(directory: directory, sessions: sessions, batch: batch, total: 20_000, counter: counter)
+            print("store only: batch \(batch), \(sessions) sessions, \(name) counts: \(format(perWrite)) us per addMessage")
+            for suffix in ["", "-wal", "-shm", ".lock"] { unlink(directory + "/store.db" + suffix) }
+            rmdir(directory)
+        }
+    }
+    exit(0)
+}
 
 print("broker-bench: libzmq \(ZMQContext.version), transport tcp loopback, \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) cores")
 let context = try ZMQContext(ioThreads: 1)
 let floor = try measureEchoFloor(context: context, roundTrips: Int(20_000 * scale))
 print(floor.line("floor: bare REQ/REP echo", floor: floor.p50))
+var echoRates: [Int: Double] = [:]
+for clients in only == nil ? [8, 50] : [50] {
+    let perClient = max(20, Int(2_000 * scale))
+    let line = try measureEchoThroughput(clients: clients, messagesPerClient: perClient)
+    echoRates[clients] = Double(line.split(separator: " ").dropLast(1).last.flatMap { Double($0) } ?? 1)
+    print(line)
+}
 
 for mode in modes {
     let directory = makeTemporaryDirectory()
@@ -44,16 +82,20 @@ for mode in modes {
     let broker = Broker(configuration: configuration, logger: logger)
     let endpoints = try broker.start()
     print("\n== sync \(mode.rawValue) ==")
-    let single = try measureAddMessageLatency(context: context, api: endpoints.api, roundTrips: Int(10_000 * scale))
-    print(single.line("addMessage round trip, 1 client", floor: floor.p50))
-    for clients in [8, 50] {
+    if only == nil {
+        let single = try measureAddMessageLatency(context: context, api: endpoints.api, roundTrips: Int(10_000 * scale))
+        print(single.line("addMessage round trip, 1 client", floor: floor.p50))
+    }
+    for clients in only == nil ? [8, 50] : [50] {
         let perClient = max(20, Int(Double(mode == .full ? 400 : 2_000) * scale))
         let throughput = try measureAddMessageThroughput(
-            api: endpoints.api, clients: clients, messagesPerClient: perClient)
+            api: endpoints.api, clients: clients, messagesPerClient: perClient, floor: echoRates[clients] ?? 1)
         print(throughput)
     }
-    let read = try measureGetMessages(context: context, api: endpoints.api, messages: 10_000, reads: quick ? 5 : 30)
-    print(read.line("getMessages of 10,000 messages", floor: floor.p50))
+    if only == nil {
+        let read = try measureGetMessages(context: context, api: endpoints.api, messages: 10_000, reads: quick ? 5 : 30)
+        print(read.line("getMessages of 10,000 messages", floor: floor.p50))
+    }
     broker.stop()
     removeDirectory(directory)
 }

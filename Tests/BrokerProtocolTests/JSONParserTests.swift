@@ -54,3 +54,19 @@ struct JSONParserTests {
         #expect(try JSONParser.parse(#"{"a":1,"a":2}"#)["a"] == 2)
     }
 }
+
+@Suite("JSON writer escaping")
+struct JSONWriterEscapeTests {
+    @Test("every byte position of every escapable character is found by the word-at-a-time scan")
+    func escapesAtEveryOffset() throws {
+        for special in ["\"", "\\", "\n", "\u{01}", "\u{1F}"] {
+            for offset in 0..<20 {
+                let text = String(repeating: "a", count: offset) + special + String(repeating: "é", count: 9)
+                let written = JSON.string(text).serializedString
+                #expect(try JSONParser.parse(written) == .string(text), "offset \(offset)")
+            }
+        }
+        let clean = String(repeating: "plain ascii and ünïcödé ", count: 10)
+        #expect(JSON.string(clean).serializedString == "\"" + clean + "\"")
+    }
+}

@@ -1,3 +1,5 @@
+import CSystem
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,7 +8,7 @@ import Glibc
 ///
 /// Such loops must never run on Swift's cooperative pool: it has two threads
 /// on these machines, and a blocked one stalls every task. The name shows in
-/// log lines and `join` diagnostics.
+/// `top -H` and `perf`.
 public final class NamedThread: @unchecked Sendable {
     // @unchecked Sendable: `done` is a thread-safe Latch and `name` is immutable.
     public let name: String
@@ -23,6 +25,7 @@ public final class NamedThread: @unchecked Sendable {
         var thread = pthread_t()
         let rc = pthread_create(&thread, nil, { context in
             let body = Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue()
+            _ = csystem_set_thread_name(body.name)
             body.run()
             return nil
         }, box.toOpaque())

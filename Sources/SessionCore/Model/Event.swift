@@ -54,3 +54,28 @@ extension JSONWriter {
         rawBytes(text)
     }
 }
+
+/// Formats many timestamps fast: times within the same second share their first 20 characters.
+public struct TimestampCache {
+    private var second: Int64 = .min
+    private var prefix: [UInt8] = []
+
+    public init() {}
+
+    /// Writes `millis` as a quoted ISO 8601 string.
+    public mutating func write(_ millis: EpochMillis, to writer: inout JSONWriter) {
+        let currentSecond = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
+        if currentSecond != second {
+            var formatted: [UInt8] = [UInt8(ascii: "\"")]
+            Timestamp.appendISO8601(currentSecond * 1000, to: &formatted)
+            prefix = Array(formatted.dropLast(4))  // drop "000Z", keep `"2026-11-23T15:28:42.`
+            second = currentSecond
+        }
+        let ms = Int(millis - currentSecond * 1000)
+        writer.rawBytes(prefix)
+        writer.rawBytes([
+            UInt8(ascii: "0") + UInt8(ms / 100), UInt8(ascii: "0") + UInt8(ms / 10 % 10), UInt8(ascii: "0") + UInt8(ms % 10),
+            UInt8(ascii: "Z"), UInt8(ascii: "\""),
+        ])
+    }
+}

@@ -31,7 +31,9 @@ extension SessionReader {
         select.bind(1, record.rowID)
         select.bind(2, fromSeq)
         select.bind(3, limit + 1)  // one more tells whether another page follows
-        var writer = JSONWriter(capacity: 4096)
+        // Sized for the page up front: growing a multi-megabyte buffer by doubling copies it each time.
+        var writer = JSONWriter(capacity: Int(min(limit, max(0, record.nextSeq - fromSeq))) * 512 + 256)
+        var times = TimestampCache()
         writer.raw("{\"sessionId\":")
         writer.string(record.id)
         writer.raw(",\"messages\":[")
@@ -59,7 +61,7 @@ extension SessionReader {
             writer.raw(",\"archived\":")
             writer.bool(lastSeq < record.firstActiveSeq)
             writer.raw(",\"createdAt\":")
-            writer.timestamp(select.int(8))
+            times.write(select.int(8), to: &writer)
             writer.raw("}")
         }
         writer.raw("],\"nextSeq\":")
