@@ -239,8 +239,10 @@ METHODS = {
             "errors": obj({k: COUNT for k in KINDS}, list(KINDS), description="error replies since start, by kind"),
             "uptimeMs": COUNT,
             "databaseBytes": {**COUNT, "description": "database file plus its WAL"},
+            "commits": {**COUNT, "description": "write transactions committed since start"},
+            "writesCommitted": {**COUNT, "description": "writes in those transactions (their ratio is the group-commit batch size)"},
         }, ["sessions", "messages", "activeMessages", "archivedMessages", "activeTokens", "lastEventSeq",
-            "requestsServed", "repliesDropped", "errors", "uptimeMs", "databaseBytes"]),
+            "requestsServed", "repliesDropped", "errors", "uptimeMs", "databaseBytes", "commits", "writesCommitted"]),
     ),
     "session:create": (
         params({

@@ -12,7 +12,7 @@ public struct BoundEndpoints: Sendable, Equatable {
     public var workers: String
 }
 
-/// A broker daemon: a loop thread (api, writes, events), reader threads and a WAL checkpointer around one SQLite file.
+/// A broker daemon: API, writer, reader and WAL checkpointer threads around one SQLite file.
 ///
 /// `start()` binds every endpoint and opens the database, or throws with the
 /// reason; `stop()` stops taking requests, answers what is in flight,
@@ -87,6 +87,17 @@ final class Running: Sendable {
         var threads: [NamedThread] = []
 
         // Each thread creates its own sockets and connections, then reports how its start went.
+        let writerStarted = Latch<Result<String, BrokerStartError>>()
+        threads.append(NamedThread(name: "broker-writer") {
+            WriterStartup.run(shared: shared, context: context, started: writerStarted, logger: logger)
+        })
+        let eventsEndpoint: String
+        switch writerStarted.wait() {
+        case .success(let endpoint): eventsEndpoint = endpoint
+        case .failure(let error):
+            Self.abandon(shared, threads)
+            throw error
+        }
         for index in 0..<configuration.readerThreads {
             let readerStarted = Latch<Result<String, BrokerStartError>>()
             threads.append(NamedThread(name: "broker-read\(index)") {
@@ -105,18 +116,19 @@ final class Running: Sendable {
         }
         threads.append(NamedThread(name: "broker-ckpt") { Checkpointer.run(shared: shared, logger: logger) })
 
-        let loopStarted = Latch<Result<BoundEndpoints, BrokerStartError>>()
-        let apiThread = NamedThread(name: "broker-loop") {
-            LoopStartup.run(shared: shared, context: context, started: loopStarted, logger: logger)
+        let apiStarted = Latch<Result<String, BrokerStartError>>()
+        let apiThread = NamedThread(name: "broker-api") {
+            APIStartup.run(shared: shared, context: context, started: apiStarted, logger: logger)
         }
-        let endpoints: BoundEndpoints
-        switch loopStarted.wait() {
-        case .success(let bound): endpoints = bound
+        let apiEndpoint: String
+        switch apiStarted.wait() {
+        case .success(let endpoint): apiEndpoint = endpoint
         case .failure(let error):
             apiThread.join()
             Self.abandon(shared, threads)
             throw error
         }
+        let endpoints = BoundEndpoints(api: apiEndpoint, events: eventsEndpoint, workers: configuration.workersEndpoint)
         return Running(
             shared: shared, context: context, endpoints: endpoints, apiThread: apiThread, threads: threads,
             endpointLocks: locks)
@@ -125,6 +137,7 @@ final class Running: Sendable {
     /// Stops threads already started when a later part of start-up failed.
     private static func abandon(_ shared: BrokerShared, _ threads: [NamedThread]) {
         shared.stopRequested.set(true)
+        shared.writeQueue.close()
         shared.readQueue.close()
         for thread in threads { thread.join() }
     }
@@ -134,6 +147,7 @@ final class Running: Sendable {
         guard shared.stopRequested.trySet(true) else { return _ = stopped.wait() }
         shared.outbox.wakeup.signal()
         apiThread.join()
+        shared.writeQueue.close()
         shared.readQueue.close()
         for thread in threads { thread.join() }
         logger.info("broker stopped; database closed")

@@ -9,6 +9,10 @@ import CSQLite
 public final class Connection {
     let handle: OpaquePointer
     private var cache: [String: Statement] = [:]
+    /// Statements from string literals, keyed by the literal's address: no hashing of SQL text per use.
+    private var literalCache: [UInt: Statement] = [:]
+    /// Frames in the WAL after the last commit, kept by a WAL hook once `trackWALSize()` is on.
+    private let walFrameCount = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
 
     /// Opens (or creates, unless `readOnly`) the database at `path`.
     public init(path: String, readOnly: Bool = false) throws(SQLiteError) {
@@ -22,6 +26,7 @@ public final class Connection {
             throw SQLiteError(code: rc, message: "\(message) (\(path))")
         }
         handle = db
+        walFrameCount.initialize(to: 0)
         sqlite3_extended_result_codes(db, 1)
         // Readers and the writer share a WAL file: wait briefly instead of failing on a busy lock.
         sqlite3_busy_timeout(db, 5_000)
@@ -29,7 +34,32 @@ public final class Connection {
 
     deinit {
         cache.removeAll()
+        literalCache.removeAll()
         sqlite3_close_v2(handle)
+        walFrameCount.deallocate()
+    }
+
+    /// Keeps `walFrames` current after every commit of this connection (a WAL hook).
+    ///
+    /// The hook replaces SQLite's automatic checkpoint, which must be off for it (`wal_autocheckpoint=0`).
+    public func trackWALSize() {
+        sqlite3_wal_hook(handle, { context, _, _, frames in
+            context?.assumingMemoryBound(to: Int32.self).pointee = frames
+            return SQLITE_OK
+        }, UnsafeMutableRawPointer(walFrameCount))
+    }
+
+    /// Frames in the WAL after this connection's last commit (0 until `trackWALSize()`).
+    public var walFrames: Int { Int(walFrameCount.pointee) }
+
+    /// Runs a checkpoint and returns the WAL's frames and how many of them are now in the database file.
+    @discardableResult
+    public func checkpoint(restart: Bool = false) throws(SQLiteError) -> (walFrames: Int, checkpointed: Int) {
+        var log: Int32 = 0, done: Int32 = 0
+        let mode = restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE
+        let rc = sqlite3_wal_checkpoint_v2(handle, nil, mode, &log, &done)
+        guard rc == SQLITE_OK || rc == SQLITE_BUSY else { throw error(rc) }
+        return (Int(log), Int(done))
     }
 
     func error(_ rc: Int32) -> SQLiteError {
@@ -65,6 +95,20 @@ public final class Connection {
     /// tables against a checkpoint on the same connection.
     public func resetAll() {
         for statement in cache.values { sqlite3_reset(statement.handle) }
+        for statement in literalCache.values { sqlite3_reset(statement.handle) }
+    }
+
+    /// A prepared statement for a SQL literal: like `statement(_:)`, found by the literal's address.
+    public func cached(_ sql: StaticString) throws(SQLiteError) -> Statement {
+        let key = UInt(bitPattern: sql.utf8Start)
+        if let cached = literalCache[key] {
+            cached.reset()
+            return cached
+        }
+        let text = sql.withUTF8Buffer { String(decoding: $0, as: UTF8.self) }
+        let statement = try Statement(connection: self, sql: text)
+        literalCache[key] = statement
+        return statement
     }
 
     /// The rowid of the last INSERT on this connection.

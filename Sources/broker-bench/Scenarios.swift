@@ -39,6 +39,10 @@ func measureAddMessageLatency(context: ZMQContext, api: String, roundTrips: Int)
 
 /// `clients` threads, each with its own REQ socket and session, adding messages as fast as replies come.
 func measureAddMessageThroughput(api: String, clients: Int, messagesPerClient: Int, floor: Double) throws -> String {
+    let statsContext = try ZMQContext()
+    let statsSocket = try ZMQSocket(context: statsContext, type: .req)
+    try statsSocket.connect(api)
+    let before = try call(statsSocket, "broker:stats", [:])
     let rate = try runClients(clients: clients, messagesPerClient: messagesPerClient) { _, req in
         try req.connect(api)
         let session = try createSession(req, feature: "throughput")
@@ -46,7 +50,11 @@ func measureAddMessageThroughput(api: String, clients: Int, messagesPerClient: I
             addMessageFrame(sessionId: session, index: $0, messageId: Identifier.make("msg"))
         }
     }
-    return "addMessage throughput, \(clients) clients: \(Int(rate)) messages/s (\(format(rate / floor)) of the echo floor)"
+    let after = try call(statsSocket, "broker:stats", [:])
+    func delta(_ key: String) -> Double { Double((after[key]?.intValue ?? 0) - (before[key]?.intValue ?? 0)) }
+    let batch = delta("writesCommitted") / max(1, delta("commits"))
+    return "addMessage throughput, \(clients) clients: \(Int(rate)) messages/s (\(format(rate / floor)) of the echo floor), "
+        + "\(format(batch)) writes per commit"
 }
 
 /// Runs `clients` threads with a REQ socket each; `prepare` connects it and returns the frames to send.

@@ -88,9 +88,13 @@ for mode in modes {
     }
     for clients in only == nil ? [8, 50] : [50] {
         let perClient = max(20, Int(Double(mode == .full ? 400 : 2_000) * scale))
+        let before = threadCPU()
         let throughput = try measureAddMessageThroughput(
             api: endpoints.api, clients: clients, messagesPerClient: perClient, floor: echoRates[clients] ?? 1)
         print(throughput)
+        print("  CPU us per message by thread: " + cpuPerMessage(before: before, after: threadCPU(), messages: clients * perClient))
+        var wal = stat()
+        if stat(configuration.databasePath + "-wal", &wal) == 0 { print("  WAL size now: \(wal.st_size / 1024) KiB") }
     }
     if only == nil {
         let read = try measureGetMessages(context: context, api: endpoints.api, messages: 10_000, reads: quick ? 5 : 30)

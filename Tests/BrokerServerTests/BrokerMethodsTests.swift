@@ -1,3 +1,4 @@
+import ZeroMQ
 import BrokerProtocol
 import Testing
 
@@ -120,5 +121,33 @@ struct BrokerMethodsTests {
         let error = try broker.error("session:updateCheckpoint", ["sessionId": .string(id), "summary": "x", "expectedVersion": 0])
         #expect(error.kind == .conflict)
         #expect(error.details["currentVersion"] == 1)
+    }
+}
+
+@Suite("Pipelining")
+struct PipeliningTests {
+    @Test("a DEALER that pipelines writes then a read sees every write, in order")
+    func readAfterPipelinedWrites() throws {
+        let broker = try TestBroker()
+        let id = try broker.createSession()
+        let dealer = try ZMQSocket(context: broker.context, type: .dealer)
+        try dealer.connect(broker.endpoints.api)
+        for index in 0..<40 {
+            let add = RPCRequest(id: .int(Int64(index)), method: "session:addMessage", params: [
+                "sessionId": .string(id), "role": "user", "content": .string("p\(index)"),
+            ])
+            try dealer.send([[], add.frame])
+        }
+        try dealer.send([[], RPCRequest(id: "read", method: "session:getMessages", params: ["sessionId": .string(id)]).frame])
+        try dealer.setReceiveTimeout(milliseconds: 5_000)
+        var read: JSON?
+        var writeIds: [Int64] = []
+        while read == nil, let frames = try dealer.receive() {
+            let reply = try JSONParser.parse(frames.last ?? [])
+            if reply["id"] == "read" { read = reply["result"] } else if let id = reply["id"]?.intValue { writeIds.append(id) }
+        }
+        #expect(writeIds == Array(0..<40))
+        let contents = read?["messages"]?.arrayValue?.compactMap { $0["content"]?.stringValue }
+        #expect(contents == (0..<40).map { "p\($0)" })
     }
 }

@@ -35,25 +35,33 @@ extension APILoop {
             inline(request, envelope)
         case .read(let run):
             let params = request.params
-            let job = ReadJob(envelope: envelope, id: request.id) { reader throws(RPCError) in
+            submitRead(ReadJob(envelope: envelope, id: request.id) { reader throws(RPCError) in
                 try run(reader, params)
-            }
-            enqueue { shared.readQueue.push(job) }
+            })
         case .write(let validate):
             do throws(RPCError) {
-                let command = try validate(request.params, shared.configuration)
-                pendingWrites.append(WriteJob(envelope: envelope, id: request.id, command: command))
+                let command = try validate(request.params, shared)
+                if shared.writeQueue.push(WriteJob(envelope: envelope, id: request.id, command: command)) {
+                    inFlight += 1
+                    writesSubmitted += 1
+                } else {
+                    send(.error(envelope, id: request.id, RPCError(.unavailable, "the broker is shutting down")))
+                }
             } catch {
                 send(.error(envelope, id: request.id, error))
             }
         }
 
-        func enqueue(_ push: () -> Bool) {
-            if push() {
-                inFlight += 1
-            } else {
-                send(.error(envelope, id: request.id, RPCError(.unavailable, "the broker is shutting down")))
-            }
+    }
+
+    /// Sends a read to the reader threads, or holds it until the writes received before it are answered.
+    func submitRead(_ job: ReadJob) {
+        inFlight += 1
+        if writesAnswered < writesSubmitted {
+            heldReads.append((writesSubmitted, job))
+        } else if !shared.readQueue.push(job) {
+            inFlight -= 1
+            send(.error(job.envelope, id: job.id, RPCError(.unavailable, "the broker is shutting down")))
         }
     }
 
@@ -76,6 +84,8 @@ extension APILoop {
             }
             var counters = self.counters.json
             counters["uptimeMs"] = .int(Timestamp.monotonicMillis() - shared.startedAt)
+            counters["commits"] = .int(shared.commits.load(ordering: .relaxed))
+            counters["writesCommitted"] = .int(shared.committedWrites.load(ordering: .relaxed))
             let frozen = counters
             let database = shared.database
             let job = ReadJob(envelope: envelope, id: request.id) { reader throws(RPCError) in
@@ -84,11 +94,7 @@ extension APILoop {
                 stats["databaseBytes"] = .int(database.sizeOnDisk())
                 return JSON.object(stats).serialized
             }
-            if shared.readQueue.push(job) {
-                inFlight += 1
-            } else {
-                send(.error(envelope, id: request.id, RPCError(.unavailable, "the broker is shutting down")))
-            }
+            submitRead(job)
         }
     }
 }

@@ -3,26 +3,29 @@ import Logging
 import SessionCore
 import ZeroMQ
 
-/// The loop thread: owns the ROUTER, the PUB socket and the writer connection.
+/// The API thread: owns the ROUTER socket, parses and routes requests, sends every reply.
 ///
-/// Each pass drains what the ROUTER holds: requests are validated here,
-/// writes are collected and group-committed at the end of the pass, reads go
-/// to the reader threads, whose replies come back through the `Outbox` and
-/// its eventfd, which wakes this thread's `zmq_poll`.
+/// Requests are validated here; writes go to the writer thread, reads to the
+/// reader threads, and their replies come back through the `Outbox`, whose
+/// eventfd wakes this thread's `zmq_poll`. Only this thread touches the ROUTER.
+///
+/// A read never overtakes a write received before it (a DEALER that pipelines
+/// addMessage then getMessages sees its message): while writes are
+/// outstanding, later reads are held until the writer has answered them.
 final class APILoop {
     let router: ZMQSocket
-    let committer: WriteCommitter
     let shared: BrokerShared
     let logger: Logger
-    /// Reads dispatched and not yet answered; shutdown waits for zero.
+    /// Requests dispatched and not yet answered (including held reads); shutdown waits for zero.
     var inFlight = 0
-    /// Writes received in this pass, committed together at its end.
-    var pendingWrites: [WriteJob] = []
+    var writesSubmitted = 0
+    var writesAnswered = 0
+    /// Reads waiting for the writes received before them: (writes that must be answered first, job).
+    var heldReads: [(after: Int, job: ReadJob)] = []
     var counters = RequestCounters()
 
-    init(router: ZMQSocket, committer: WriteCommitter, shared: BrokerShared, logger: Logger) {
+    init(router: ZMQSocket, shared: BrokerShared, logger: Logger) {
         self.router = router
-        self.committer = committer
         self.shared = shared
         self.logger = logger
     }
@@ -56,13 +59,11 @@ final class APILoop {
             if !stopping && ready.contains(0) { receiveRequests() }
         }
         router.close()
-        committer.close()
     }
 
     /// Reads what is queued on the ROUTER (one POLLIN can stand for many messages), up to a fair share.
     private func receiveRequests() {
-        defer { commitWrites() }
-        for _ in 0..<WriteCommitter.maxBatch {
+        for _ in 0..<1_024 {
             let frames: [ZMQFrame]?
             do { frames = try router.receive(dontWait: true) } catch {
                 logger.error("api: receive failed: \(error)")
@@ -73,18 +74,24 @@ final class APILoop {
         }
     }
 
-    private func commitWrites() {
-        guard !pendingWrites.isEmpty else { return }
-        let replies = committer.commit(pendingWrites)
-        pendingWrites.removeAll(keepingCapacity: true)
-        for reply in replies { send(reply) }
-    }
-
     private func sendReplies(_ replies: [Outgoing]) {
         for reply in replies {
             inFlight -= 1
+            if reply.isWrite { writesAnswered += 1 }
             send(reply)
         }
+        releaseHeldReads()
+    }
+
+    /// Hands the reader threads every held read whose earlier writes are all answered.
+    private func releaseHeldReads() {
+        guard !heldReads.isEmpty else { return }
+        let ready = heldReads.prefix { $0.after <= writesAnswered }
+        for held in ready where !shared.readQueue.push(held.job) {
+            inFlight -= 1
+            send(.error(held.job.envelope, id: held.job.id, RPCError(.unavailable, "the broker is shutting down")))
+        }
+        heldReads.removeFirst(ready.count)
     }
 
     func send(_ reply: Outgoing) {

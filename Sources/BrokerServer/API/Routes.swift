@@ -7,8 +7,8 @@ enum Route: Sendable {
     case inline
     /// On a reader thread, from its own SQLite connection.
     case read(@Sendable (SessionReader, Params) throws(RPCError) -> [UInt8])
-    /// On the writer thread, after validation into a typed command.
-    case write(@Sendable (Params, BrokerConfiguration) throws(RPCError) -> WriteCommand)
+    /// On the writer thread, after validation (and token counting) into a typed command on the API thread.
+    case write(@Sendable (Params, BrokerShared) throws(RPCError) -> WriteCommand)
 }
 
 /// The method table: every JSON-RPC method the api endpoint answers.
@@ -20,8 +20,12 @@ enum Routes {
         "session:get": .read { reader, params throws(RPCError) in try reader.getSession(params) },
         "session:list": .read { reader, params throws(RPCError) in try reader.listSessions(params) },
         "session:delete": .write { params, _ throws(RPCError) in .delete(try SessionAction(params: params)) },
-        "session:addMessage": .write { params, configuration throws(RPCError) in
-            .addMessage(try AddMessage(params: params, maxContentBytes: configuration.maxRequestBytes))
+        "session:addMessage": .write { params, shared throws(RPCError) in
+            var add = try AddMessage(params: params, maxContentBytes: shared.configuration.maxRequestBytes)
+            // Counting takes about 25 ns a byte: small messages here, in parallel with the writer's
+            // commits; a very large one is left to the writer rather than hold up every other request.
+            if add.content.utf8.count <= 256 * 1024 { add.countTokens(with: shared.counter) }
+            return .addMessage(add)
         },
         "session:getMessages": .read { reader, params throws(RPCError) in try reader.getMessages(params) },
         "session:getCheckpoint": .read { reader, params throws(RPCError) in try reader.getCheckpoint(params) },

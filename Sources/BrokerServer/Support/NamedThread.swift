@@ -17,16 +17,12 @@ public final class NamedThread: @unchecked Sendable {
     /// Starts `body` on a new thread named `name`.
     public init(name: String, _ body: @escaping @Sendable () -> Void) {
         self.name = name
-        let done = self.done
-        let box = Unmanaged.passRetained(ThreadBody(name: name) {
-            body()
-            done.set(true)
-        })
+        let box = Unmanaged.passRetained(ThreadBody(name: name, done: done, run: body))
         var thread = pthread_t()
         let rc = pthread_create(&thread, nil, { context in
             let body = Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue()
             _ = csystem_set_thread_name(body.name)
-            body.run()
+            body.runOnce()
             return nil
         }, box.toOpaque())
         precondition(rc == 0, "pthread_create failed: \(rc)")
@@ -42,10 +38,21 @@ public final class NamedThread: @unchecked Sendable {
 
 private final class ThreadBody {
     let name: String
-    let run: () -> Void
-    init(name: String, _ run: @escaping () -> Void) {
+    let done: Latch<Bool>
+    var run: (() -> Void)?
+
+    init(name: String, done: Latch<Bool>, run: @escaping () -> Void) {
         self.name = name
+        self.done = done
         self.run = run
+    }
+
+    /// Runs the body, then drops it (and everything it captured) before reporting the thread done,
+    /// so that after `join()` nothing of the thread still holds a database or socket alive.
+    func runOnce() {
+        run?()
+        run = nil
+        done.set(true)
     }
 }
 

@@ -1,4 +1,5 @@
 import SessionCore
+import Synchronization
 
 /// What the broker's threads share: settings, the queues between them, and the stop signal.
 ///
@@ -7,11 +8,15 @@ final class BrokerShared: Sendable {
     let configuration: BrokerConfiguration
     let database: DatabaseFile
     let counter: any TokenCounter
+    let writeQueue = WorkQueue<WriteJob>()
     let readQueue = WorkQueue<ReadJob>()
     let outbox = Outbox()
     /// Set once when shutdown begins.
     let stopRequested = Latch<Bool>()
     let startedAt = Timestamp.monotonicMillis()
+    /// Transactions the writer committed, and the writes in them (their ratio is the group-commit batch size).
+    let commits = Atomic<Int>(0)
+    let committedWrites = Atomic<Int>(0)
 
     init(configuration: BrokerConfiguration, database: DatabaseFile, counter: any TokenCounter) {
         self.configuration = configuration

@@ -11,6 +11,8 @@ struct Outgoing: Sendable {
     var body: [UInt8]
     /// The error kind when the reply is an error, for `broker:stats`.
     var errorKind: ErrorKind?
+    /// Whether this answers a write (the API thread counts them to order reads after writes).
+    var isWrite = false
 
     static func result(_ envelope: Envelope, id: JSON, _ result: [UInt8]) -> Outgoing {
         Outgoing(envelope: envelope, body: RPCResponse.success(id: id, resultBytes: result), errorKind: nil)

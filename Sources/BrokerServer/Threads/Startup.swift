@@ -3,13 +3,12 @@ import SQLite
 import SessionCore
 import ZeroMQ
 
-/// Start-up of the loop thread: the writer connection, the event PUB socket, the ROUTER, then the loop.
-enum LoopStartup {
+/// Start-up of the writer thread: its connection and the event PUB socket, then its loop.
+enum WriterStartup {
     static func run(
-        shared: BrokerShared, context: ZMQContext, started: Latch<Result<BoundEndpoints, BrokerStartError>>,
-        logger: Logger
+        shared: BrokerShared, context: ZMQContext, started: Latch<Result<String, BrokerStartError>>, logger: Logger
     ) {
-        let loop: APILoop
+        let committer: WriteCommitter
         do {
             let connection = try shared.database.openWriter()
             let writer = try SessionWriter(
@@ -20,18 +19,35 @@ enum LoopStartup {
             // the broker never waits for it.
             try publisher.setHighWaterMarks(send: 100_000, receive: 1_000)
             let events = try BindError.bind(publisher, shared.configuration.eventsEndpoint, role: "events")
+            committer = WriteCommitter(connection: connection, writer: writer, publisher: publisher, logger: logger)
+            started.set(.success(events))
+        } catch let error as BrokerStartError {
+            return started.set(.failure(error))
+        } catch {
+            return started.set(.failure(BrokerStartError(message: "cannot open the database: \(error)")))
+        }
+        committer.run(shared: shared)
+    }
+}
+
+/// Start-up of the API thread: the ROUTER, then its loop.
+enum APIStartup {
+    static func run(
+        shared: BrokerShared, context: ZMQContext, started: Latch<Result<String, BrokerStartError>>, logger: Logger
+    ) {
+        let loop: APILoop
+        do {
             let router = try ZMQSocket(context: context, type: .router)
             try router.setRouterMandatory(true)
             try router.setMaxMessageSize(shared.configuration.transportMaxMessageBytes)
             try router.setHighWaterMarks(send: 10_000, receive: 10_000)
             let api = try BindError.bind(router, shared.configuration.apiEndpoint, role: "api")
-            let committer = WriteCommitter(connection: connection, writer: writer, publisher: publisher, logger: logger)
-            loop = APILoop(router: router, committer: committer, shared: shared, logger: logger)
-            started.set(.success(BoundEndpoints(api: api, events: events, workers: shared.configuration.workersEndpoint)))
+            loop = APILoop(router: router, shared: shared, logger: logger)
+            started.set(.success(api))
         } catch let error as BrokerStartError {
             return started.set(.failure(error))
         } catch {
-            return started.set(.failure(BrokerStartError(message: "cannot start: \(error)")))
+            return started.set(.failure(BrokerStartError(message: "cannot start the api socket: \(error)")))
         }
         loop.run()
     }
@@ -52,14 +68,14 @@ enum BindError {
     }
 }
 
-/// Copies the WAL into the database file every second, off the commit path.
+/// Copies the WAL into the database file four times a second, off the commit path.
 enum Checkpointer {
     static func run(shared: BrokerShared, logger: Logger) {
         let connection: Connection
         do { connection = try shared.database.openReader() } catch {
             return logger.error("checkpointer: cannot open the database: \(error)")
         }
-        while shared.stopRequested.wait(milliseconds: 1_000) == nil {
+        while shared.stopRequested.wait(milliseconds: 250) == nil {
             do { try DatabaseFile.checkpoint(connection) } catch {
                 logger.debug("checkpointer: \(error)")
             }

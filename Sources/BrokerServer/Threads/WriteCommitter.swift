@@ -4,13 +4,12 @@ import SQLite
 import SessionCore
 import ZeroMQ
 
-/// Group commit on the loop thread: every write drained from the ROUTER in one pass commits in one
-/// transaction, then its events are published and its replies returned for sending.
+/// The writer thread: group-commits every write queued meanwhile, publishes its events, posts its replies.
 ///
-/// Replies leave only after COMMIT returns (DESIGN.md rule 2). Doing this on
-/// the thread that owns the ROUTER saves two thread hand-offs per write,
-/// which on two cores cost more than the insert itself. Requests that arrive
-/// during a commit queue in the socket and form the next, larger batch.
+/// Replies leave only after COMMIT returns (DESIGN.md rule 2). Writes that
+/// arrive during a commit queue up and form the next, larger batch, so one
+/// transaction (and one sync with `--sync full`) serves many clients. It owns
+/// the PUB socket because an event exists only once its transaction commits.
 final class WriteCommitter {
     let writer: SessionWriter
     let connection: Connection
@@ -18,12 +17,46 @@ final class WriteCommitter {
     let logger: Logger
     /// Writes per transaction at most, so one huge backlog does not delay its first replies.
     static let maxBatch = 2_048
+    /// WAL frames (4 KiB pages) past which the writer finishes the checkpoint itself.
+    static let walRestartFrames = 4_096
 
     init(connection: Connection, writer: SessionWriter, publisher: ZMQSocket, logger: Logger) {
         self.connection = connection
         self.writer = writer
         self.publisher = publisher
         self.logger = logger
+    }
+
+    /// Commits batches until the queue is closed and drained, then checkpoints and closes.
+    func run(shared: BrokerShared) {
+        while true {
+            let batch = shared.writeQueue.popBatch(max: Self.maxBatch)
+            if batch.isEmpty { break }
+            let replies = commit(batch)
+            if connection.walFrames >= Self.walRestartFrames { restartWAL() }
+            shared.commits.add(1, ordering: .relaxed)
+            shared.committedWrites.add(batch.count, ordering: .relaxed)
+            shared.outbox.post(replies)
+        }
+        close()
+    }
+
+    /// Lets the WAL start over from its beginning instead of growing without bound.
+    ///
+    /// The checkpointer thread copies frames into the database in the
+    /// background, but under steady writes it never catches up with the last
+    /// ones, and SQLite restarts the WAL only after a checkpoint that copied
+    /// every frame. Here, between two transactions, only the few frames since
+    /// its last pass are left to copy; the next commit then writes from the
+    /// WAL's start, over pages the kernel already holds.
+    private func restartWAL() {
+        connection.resetAll()
+        do {
+            let (frames, copied) = try connection.checkpoint()
+            if frames != copied { logger.debug("writer: WAL not restarted yet (\(copied)/\(frames) frames copied)") }
+        } catch {
+            logger.warning("writer: checkpoint failed: \(error)")
+        }
     }
 
     /// Commits `batch` and returns one reply per job, in order.
@@ -36,14 +69,18 @@ final class WriteCommitter {
             for job in batch { replies.append(Outgoing.from(try writer.apply(job.command), job.envelope, id: job.id)) }
             let events = try writer.commitBatch()
             publish(events)
-            return replies
+            return replies.map { var reply = $0; reply.isWrite = true; return reply }
         } catch {
             // Nothing of this batch is on disk: every write in it fails, none is half-done.
             writer.rollbackBatch()
             logger.error("writer: transaction failed, \(batch.count) writes rolled back: \(error)")
             let kind: ErrorKind = error.isDiskFull || error.isBusy ? .unavailable : .internal
             let failure = RPCError(kind, "the write was not stored: \(error.message)")
-            return batch.map { .error($0.envelope, id: $0.id, failure) }
+            return batch.map { job in
+                var reply = Outgoing.error(job.envelope, id: job.id, failure)
+                reply.isWrite = true
+                return reply
+            }
         }
     }
 

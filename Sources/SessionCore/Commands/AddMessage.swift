@@ -10,6 +10,8 @@ public struct AddMessage: Sendable {
     public var toolCallId: String?
     /// Serialized JSON object, stored as given.
     public var metadata: String?
+    /// The message's token count when it was computed before the writer (see `countTokens`).
+    public var tokens: Int64?
 
     public init(params: Params, maxContentBytes: Int) throws(RPCError) {
         try params.requireOnly(["sessionId", "role", "content", "messageId", "name", "toolCallId", "metadata"])
@@ -25,6 +27,11 @@ public struct AddMessage: Sendable {
         name = try params.optionalIdentifier("name")
         toolCallId = try params.clientId("toolCallId")
         metadata = try params.optionalObject("metadata").map { JSON.object($0).serializedString }
+    }
+
+    /// Counts the message's tokens now, off the writer thread, which every write waits on.
+    public mutating func countTokens(with counter: any TokenCounter) {
+        tokens = Int64(MessageTokens.count(content: content, name: name, counter: counter))
     }
 }
 

@@ -63,6 +63,7 @@ public final class DatabaseFile: @unchecked Sendable {
             try connection.execute("PRAGMA journal_mode=WAL")
             try connection.execute("PRAGMA synchronous=\(syncMode == .full ? "FULL" : "NORMAL")")
             try connection.execute("PRAGMA wal_autocheckpoint=0")
+            connection.trackWALSize()
             try connection.execute("PRAGMA foreign_keys=OFF")
             try connection.execute("PRAGMA cache_size=-65536")
             // Savepoint journals stay in memory: on disk they cost a write per command.

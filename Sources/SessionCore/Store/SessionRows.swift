@@ -11,6 +11,7 @@ enum SessionRows {
         """
 
     static let source = "sessions s JOIN session_state t ON t.session = s.rowid"
+    static let selectByID = "SELECT \(columns) FROM \(source) WHERE s.id = ?"
 
     /// Decodes a row selected with `columns`, starting at column 0.
     static func decode(_ row: Statement) -> SessionRecord {
@@ -25,7 +26,7 @@ enum SessionRows {
     }
 
     static func load(_ db: Connection, id: String) throws(SQLiteError) -> SessionRecord? {
-        let select = try db.statement("SELECT \(columns) FROM \(source) WHERE s.id = ?")
+        let select = try db.statement(selectByID)
         select.bind(1, id)
         guard try select.step() else { return nil }
         return decode(select)
@@ -57,7 +58,7 @@ extension SessionWriter {
 
     /// Writes the counters of a cached record (labels and documents are written by the commands that change them).
     func writeSessionRow(_ r: SessionRecord) throws(SQLiteError) {
-        let update = try db.statement("""
+        let update = try db.cached("""
             UPDATE session_state SET next_seq = ?, first_active_seq = ?, message_count = ?, active_count = ?,
             total_tokens = ?, active_tokens = ?, checkpoint_version = ?, compactions = ?, tokens_saved = ?,
             last_compaction_ms = ?, updated_at = ? WHERE session = ?

@@ -8,7 +8,7 @@ extension SessionWriter {
         }
         var record = try session(add.sessionId)
         let messageId = add.messageId ?? Identifier.make("msg")
-        let tokens = Int64(MessageTokens.count(content: add.content, name: add.name, counter: counter))
+        let tokens = add.tokens ?? Int64(MessageTokens.count(content: add.content, name: add.name, counter: counter))
         let seq = record.nextSeq
         record.nextSeq += 1
         record.messageCount += 1

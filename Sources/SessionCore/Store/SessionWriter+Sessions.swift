@@ -93,7 +93,7 @@ extension SessionWriter {
     func delete(_ action: SessionAction) throws(CommandError) -> [UInt8] {
         let record = try session(action.sessionId)
         for table in ["messages", "checkpoints", "session_state"] {
-            let delete = try sql("DELETE FROM \(table) WHERE session = ?")
+            let delete = try dynamicSQL("DELETE FROM \(table) WHERE session = ?")
             delete.bind(1, record.rowID)
             try run(delete)
         }

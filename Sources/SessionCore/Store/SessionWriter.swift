@@ -33,7 +33,7 @@ public final class SessionWriter {
     /// Opens the batch's transaction.
     public func beginBatch() throws(SQLiteError) {
         now = Timestamp.now()
-        try db.statement("BEGIN IMMEDIATE").run()
+        try db.cached("BEGIN IMMEDIATE").run()
     }
 
     /// Runs one command and returns its serialized result or its error.
@@ -72,7 +72,7 @@ public final class SessionWriter {
             if let record = cache[id] { try writeSessionRow(record) }
         }
         db.resetAll()
-        try db.statement("COMMIT").run()
+        try db.cached("COMMIT").run()
         dirty.removeAll(keepingCapacity: true)
         // Bound the cache; every row is on disk now, so dropping entries loses nothing.
         if cache.count > 50_000 { cache.removeAll() }
@@ -149,7 +149,12 @@ enum CommandError: Error {
 }
 
 extension SessionWriter {
-    func sql(_ text: String) throws(CommandError) -> Statement {
+    func sql(_ text: StaticString) throws(CommandError) -> Statement {
+        do { return try db.cached(text) } catch { throw .sqlite(error) }
+    }
+
+    /// For SQL built at run time (rare on this path).
+    func dynamicSQL(_ text: String) throws(CommandError) -> Statement {
         do { return try db.statement(text) } catch { throw .sqlite(error) }
     }
 
