@@ -1,4 +1,5 @@
 import ArgumentParser
+import BrokerProtocol
 import BrokerServer
 import Logging
 
@@ -33,7 +34,7 @@ struct BrokerCommand: ParsableCommand {
     var logLevel: String?
 
     func run() throws {
-        let environment = currentEnvironment()
+        let environment = ProcessIO.environment()
         let overrides = ConfigurationOverrides(
             api: api, events: events, workers: workers, db: db, sync: sync, logLevel: logLevel, configFile: config)
         let configuration: BrokerConfiguration
@@ -72,17 +73,4 @@ struct BrokerCommand: ParsableCommand {
         logger.info("received \(received == SIGINT ? "SIGINT" : "SIGTERM"), shutting down")
         broker.stop()
     }
-}
-
-func currentEnvironment() -> [String: String] {
-    var result: [String: String] = [:]
-    var pointer = environ
-    while let entry = pointer.pointee {
-        let text = String(cString: entry)
-        if let equals = text.firstIndex(of: "=") {
-            result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-        }
-        pointer += 1
-    }
-    return result
 }

@@ -55,7 +55,7 @@ struct Events: ParsableCommand {
     var count: Int?
 
     func run() throws {
-        let endpoint = events ?? environment("BROKER_EVENTS") ?? "tcp://127.0.0.1:5556"
+        let endpoint = events ?? ProcessIO.environment("BROKER_EVENTS") ?? "tcp://127.0.0.1:5556"
         let context = try ZMQContext()
         let subscriber = try EventSubscriber(endpoint: endpoint, context: context, prefixes: prefixes)
         var printed = 0
@@ -94,10 +94,4 @@ struct Events: ParsableCommand {
             if show(event.body) { return }
         }
     }
-}
-
-func environment(_ name: String) -> String? {
-    guard let value = getenv(name) else { return nil }
-    let text = String(cString: value)
-    return text.isEmpty ? nil : text
 }

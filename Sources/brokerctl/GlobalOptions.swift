@@ -22,9 +22,7 @@ struct GlobalOptions: ParsableArguments {
     var retries: Int = 3
 
     var apiEndpoint: String {
-        if let api { return api }
-        if let value = getenv("BROKER_API"), !String(cString: value).isEmpty { return String(cString: value) }
-        return "tcp://127.0.0.1:5555"
+        api ?? ProcessIO.environment("BROKER_API") ?? "tcp://127.0.0.1:5555"
     }
 
     /// Calls one method and returns its result.

@@ -91,12 +91,5 @@ func document(_ text: String) -> JSON {
 
 /// All of standard input as a string.
 func readStandardInput() -> String {
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65_536)
-    while true {
-        let count = read(0, &buffer, buffer.count)
-        if count <= 0 { break }
-        bytes += buffer[0..<count]
-    }
-    return String(decoding: bytes, as: UTF8.self)
+    String(decoding: ProcessIO.readStandardInput(), as: UTF8.self)
 }

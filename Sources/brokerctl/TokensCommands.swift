@@ -24,10 +24,11 @@ struct TokensCount: ParsableCommand {
         if file == "-" {
             text = readStandardInput()
         } else {
-            guard let contents = readFile(file) else {
-                throw UsageError("cannot read \(file): \(String(cString: strerror(errno)))")
+            guard let contents = ProcessIO.readFile(file) else {
+                throw UsageError("cannot read \(file): \(ProcessIO.lastErrorMessage)")
             }
-            text = contents
+            // Invalid UTF-8 becomes U+FFFD, as the broker never receives it.
+            text = String(decoding: contents, as: UTF8.self)
         }
         let loaded = TokenCounterLoader.loadDefault()
         if let failure = loaded.failure { printError("brokerctl: warning: approximate count (\(failure))") }
@@ -45,18 +46,4 @@ struct TokensCount: ParsableCommand {
             if let tokenIds { print(tokenIds.map(String.init).joined(separator: " ")) }
         }
     }
-}
-
-/// A whole file as UTF-8 text (invalid bytes become U+FFFD, as the broker never sees them).
-func readFile(_ path: String) -> String? {
-    guard let handle = fopen(path, "rb") else { return nil }
-    defer { fclose(handle) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65_536)
-    while true {
-        let count = fread(&buffer, 1, buffer.count, handle)
-        if count <= 0 { break }
-        bytes += buffer[0..<count]
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }

@@ -156,3 +156,20 @@ struct RequestIdTests {
         #expect(try store.read { try $0.getSession(Params(["sessionId": .string(b)])) }["sessionId"] == .string(b))
     }
 }
+
+@Suite("Token estimator")
+struct TokenEstimatorTests {
+    @Test("messages cost their content plus the documented framing; checkpoints their fields")
+    func formulas() {
+        let estimator = TokenEstimator(counter: StoreFixture.exact)
+        #expect(estimator.isExact)
+        #expect(estimator.estimate("") == 0)
+        #expect(estimator.estimate("hello world") == 2)
+        let messages: [(content: String, name: String?)] = [("hello world", nil), ("hi", "dev-agent"), ("", nil)]
+        let expected = (MessageTokens.framing + 2) + (MessageTokens.framing + 1 + estimator.estimate("dev-agent") + 1)
+            + MessageTokens.framing
+        #expect(estimator.estimateMessages(messages) == expected)
+        let checkpoint = Checkpoint(summary: "sum", pending: ["a", "b"])
+        #expect(estimator.estimateCheckpoint(checkpoint) == estimator.estimate("sum\na\nb"))
+    }
+}

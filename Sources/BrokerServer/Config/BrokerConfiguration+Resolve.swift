@@ -42,7 +42,8 @@ extension BrokerConfiguration {
         }
         if let value = try integer(file, "maxRequestBytes", 1024...(1 << 30)) { configuration.maxRequestBytes = value }
         if let value = try integer(file, "readerThreads", 1...64) { configuration.readerThreads = value }
-        if let value = try integer(file, "tokenLimit", Int(Limits.tokenLimitRange.lowerBound)...Int(Limits.tokenLimitRange.upperBound)) {
+        let tokenLimits = Int(Limits.tokenLimitRange.lowerBound)...Int(Limits.tokenLimitRange.upperBound)
+        if let value = try integer(file, "tokenLimit", tokenLimits) {
             configuration.defaultTokenLimit = Int64(value)
         }
         for endpoint in [configuration.apiEndpoint, configuration.eventsEndpoint, configuration.workersEndpoint] {
@@ -62,16 +63,8 @@ extension BrokerConfiguration {
     }
 
     static func loadFile(_ path: String) throws(ConfigurationError) -> JSONObject {
-        guard let handle = fopen(path, "rb") else {
-            throw ConfigurationError("cannot read configuration file \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { fclose(handle) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, handle)
-            if count <= 0 { break }
-            bytes.append(contentsOf: buffer[0..<count])
+        guard let bytes = ProcessIO.readFile(path) else {
+            throw ConfigurationError("cannot read configuration file \(path): \(ProcessIO.lastErrorMessage)")
         }
         let document: JSON
         do { document = try JSONParser.parse(bytes) } catch {

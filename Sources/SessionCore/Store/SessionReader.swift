@@ -8,11 +8,11 @@ import SQLite
 /// Not `Sendable`: it owns an `sqlite3*`.
 public final class SessionReader {
     let db: Connection
-    let counter: any TokenCounter
+    let estimator: TokenEstimator
 
     public init(connection: Connection, counter: any TokenCounter) {
         db = connection
-        self.counter = counter
+        estimator = TokenEstimator(counter: counter)
     }
 
     /// Ends any read left open by the last request (see `Connection.resetAll`).
@@ -104,15 +104,15 @@ public final class SessionReader {
                 checkpoint = try CheckpointRows.load(db, session: record, version: record.checkpointVersion)
                     ?? Checkpoint()
             } catch { throw Self.internalError(error) }
-            let contextTokens = Int64(counter.count(record.context))
-            let agentTokens = Int64(counter.count(record.agentDescription))
-            let checkpointTokens = Int64(counter.count(checkpoint.countedText))
+            let contextTokens = Int64(estimator.estimate(record.context))
+            let agentTokens = Int64(estimator.estimate(record.agentDescription))
+            let checkpointTokens = Int64(estimator.estimateCheckpoint(checkpoint))
             let total = record.activeTokens + contextTokens + agentTokens + checkpointTokens
             return JSON.object(JSONObject([
                 ("sessionId", .string(id)), ("tokens", .int(total)), ("messageTokens", .int(record.activeTokens)),
                 ("checkpointTokens", .int(checkpointTokens)), ("contextTokens", .int(contextTokens)),
                 ("agentDescriptionTokens", .int(agentTokens)), ("messageCount", .int(record.activeCount)),
-                ("tokenLimit", .int(record.tokenLimit)), ("exact", .bool(counter.isExact)),
+                ("tokenLimit", .int(record.tokenLimit)), ("exact", .bool(estimator.isExact)),
             ])).serialized
         }
     }
