@@ -110,5 +110,5 @@ func monotonicMillis() -> Int64 {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

@@ -37,10 +37,12 @@ public final class Broker: Sendable {
         precondition(state.current == nil, "a Broker starts once")
         let running = try Running.start(configuration: configuration, logger: logger)
         state.set(running)
-        logger.info("broker \(BrokerVersion.version) serving", metadata: [
-            "api": "\(running.endpoints.api)", "events": "\(running.endpoints.events)",
-            "db": "\(configuration.databasePath)", "sync": "\(configuration.syncMode.rawValue)",
-        ])
+        logger.info(
+            "broker \(BrokerVersion.version) serving",
+            metadata: [
+                "api": "\(running.endpoints.api)", "events": "\(running.endpoints.events)",
+                "db": "\(configuration.databasePath)", "sync": "\(configuration.syncMode.rawValue)",
+            ])
         return running.endpoints
     }
 
@@ -88,9 +90,10 @@ final class Running: Sendable {
 
         // Each thread creates its own sockets and connections, then reports how its start went.
         let writerStarted = Latch<Result<String, BrokerStartError>>()
-        threads.append(NamedThread(name: "broker-writer") {
-            WriterStartup.run(shared: shared, context: context, started: writerStarted, logger: logger)
-        })
+        threads.append(
+            NamedThread(name: "broker-writer") {
+                WriterStartup.run(shared: shared, context: context, started: writerStarted, logger: logger)
+            })
         let eventsEndpoint: String
         switch writerStarted.wait() {
         case .success(let endpoint): eventsEndpoint = endpoint
@@ -100,15 +103,17 @@ final class Running: Sendable {
         }
         for index in 0..<configuration.readerThreads {
             let readerStarted = Latch<Result<String, BrokerStartError>>()
-            threads.append(NamedThread(name: "broker-read\(index)") {
-                do {
-                    let connection = try database.openReader()
-                    readerStarted.set(.success(""))
-                    ReaderLoop(shared: shared, reader: SessionReader(connection: connection, counter: counter)).run()
-                } catch {
-                    readerStarted.set(.failure(BrokerStartError(message: "cannot open a reader: \(error)")))
-                }
-            })
+            threads.append(
+                NamedThread(name: "broker-read\(index)") {
+                    do {
+                        let connection = try database.openReader()
+                        readerStarted.set(.success(""))
+                        ReaderLoop(shared: shared, reader: SessionReader(connection: connection, counter: counter))
+                            .run()
+                    } catch {
+                        readerStarted.set(.failure(BrokerStartError(message: "cannot open a reader: \(error)")))
+                    }
+                })
             if case .failure(let error) = readerStarted.wait() {
                 Self.abandon(shared, threads)
                 throw error

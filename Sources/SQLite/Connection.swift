@@ -43,10 +43,12 @@ public final class Connection {
     ///
     /// The hook replaces SQLite's automatic checkpoint, which must be off for it (`wal_autocheckpoint=0`).
     public func trackWALSize() {
-        sqlite3_wal_hook(handle, { context, _, _, frames in
-            context?.assumingMemoryBound(to: Int32.self).pointee = frames
-            return SQLITE_OK
-        }, UnsafeMutableRawPointer(walFrameCount))
+        sqlite3_wal_hook(
+            handle,
+            { context, _, _, frames in
+                context?.assumingMemoryBound(to: Int32.self).pointee = frames
+                return SQLITE_OK
+            }, UnsafeMutableRawPointer(walFrameCount))
     }
 
     /// Frames in the WAL after this connection's last commit (0 until `trackWALSize()`).

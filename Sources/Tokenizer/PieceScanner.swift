@@ -29,7 +29,8 @@ struct PieceScanner {
             value = UInt32(b0 & 0x0f) << 12 | UInt32(p[i + 1] & 0x3f) << 6 | UInt32(p[i + 2] & 0x3f)
             length = 3
         } else {
-            value = UInt32(b0 & 0x07) << 18 | UInt32(p[i + 1] & 0x3f) << 12
+            value =
+                UInt32(b0 & 0x07) << 18 | UInt32(p[i + 1] & 0x3f) << 12
                 | UInt32(p[i + 2] & 0x3f) << 6 | UInt32(p[i + 3] & 0x3f)
             return (ScalarClass.compute(value), 4)
         }

@@ -80,7 +80,9 @@ enum RanksFileParser {
             guard digit < 10 else { throw TokenizerError.malformedLine(line: line, reason: "rank is not a number") }
             rank = rank * 10 + UInt64(digit)
             // UInt32.max is the "not a token" sentinel in RankTable.
-            guard rank < UInt64(UInt32.max) else { throw TokenizerError.malformedLine(line: line, reason: "rank too large") }
+            guard rank < UInt64(UInt32.max) else {
+                throw TokenizerError.malformedLine(line: line, reason: "rank too large")
+            }
             p += 1
         }
         out.tokens.append((offset, length, UInt32(rank)))
@@ -101,7 +103,7 @@ enum RanksFileParser {
             let c = table[Int(bytes[i + 2])], d = table[Int(bytes[i + 3])]
             let last = i + 4 == stop
             guard a < 64, b < 64, c <= 64, d <= 64, (c < 64 || d == 64), (d == 64 ? last : true),
-                  (c == 64 ? last : true)
+                (c == 64 ? last : true)
             else {
                 throw TokenizerError.malformedLine(line: line, reason: "invalid base64")
             }

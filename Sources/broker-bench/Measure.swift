@@ -3,7 +3,7 @@ import BrokerServer
 import ZeroMQ
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Latency samples in microseconds and their summary line.

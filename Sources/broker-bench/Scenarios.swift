@@ -4,7 +4,7 @@ import SessionCore
 import ZeroMQ
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One call on a REQ socket, returning the result or stopping the benchmark on an error.
@@ -53,7 +53,8 @@ func measureAddMessageThroughput(api: String, clients: Int, messagesPerClient: I
     let after = try call(statsSocket, "broker:stats", [:])
     func delta(_ key: String) -> Double { Double((after[key]?.intValue ?? 0) - (before[key]?.intValue ?? 0)) }
     let batch = delta("writesCommitted") / max(1, delta("commits"))
-    return "addMessage throughput, \(clients) clients: \(Int(rate)) messages/s (\(format(rate / floor)) of the echo floor), "
+    return
+        "addMessage throughput, \(clients) clients: \(Int(rate)) messages/s (\(format(rate / floor)) of the echo floor), "
         + "\(format(batch)) writes per commit"
 }
 
@@ -68,21 +69,22 @@ func runClients(
     let finished = WorkQueue<Double>()
     var threads: [NamedThread] = []
     for client in 0..<clients {
-        threads.append(NamedThread(name: "client\(client)") {
-            do {
-                let req = try ZMQSocket(context: context, type: .req)
-                let frames = try prepare(client, req)
-                ready.push(true)
-                _ = go.wait()
-                for frame in frames {
-                    try req.send([frame])
-                    _ = try req.receive()
+        threads.append(
+            NamedThread(name: "client\(client)") {
+                do {
+                    let req = try ZMQSocket(context: context, type: .req)
+                    let frames = try prepare(client, req)
+                    ready.push(true)
+                    _ = go.wait()
+                    for frame in frames {
+                        try req.send([frame])
+                        _ = try req.receive()
+                    }
+                    finished.push(nowMicros())
+                } catch {
+                    fatalError("client \(client): \(error)")
                 }
-                finished.push(nowMicros())
-            } catch {
-                fatalError("client \(client): \(error)")
-            }
-        })
+            })
     }
     var readyCount = 0
     while readyCount < clients { readyCount += ready.popBatch().count }
@@ -111,9 +113,12 @@ func measureGetMessages(context: ZMQContext, api: String, messages: Int, reads: 
         _ = try dealer.receive()
         received += 1
     }
-    let frame = RPCRequest(id: 1, method: "session:getMessages", params: [
-        "sessionId": .string(session), "limit": .int(messages),
-    ]).frame
+    let frame = RPCRequest(
+        id: 1, method: "session:getMessages",
+        params: [
+            "sessionId": .string(session), "limit": .int(messages),
+        ]
+    ).frame
     var samples: [Double] = []
     var replyBytes = 0
     for _ in 0..<reads {

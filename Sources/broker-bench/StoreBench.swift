@@ -3,11 +3,13 @@ import SQLite
 import SessionCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The writer alone, without sockets: microseconds per addMessage in batches of `batch`, over `sessions` sessions.
-func measureStoreWrites(directory: String, sessions: Int, batch: Int, total: Int, counter: any TokenCounter) throws -> Double {
+func measureStoreWrites(directory: String, sessions: Int, batch: Int, total: Int, counter: any TokenCounter) throws
+    -> Double
+{
     let file = try DatabaseFile(path: directory + "/store.db", syncMode: .normal)
     let writer = try SessionWriter(connection: try file.openWriter(), counter: counter, defaultTokenLimit: 100_000)
     try writer.beginBatch()
@@ -19,10 +21,11 @@ func measureStoreWrites(directory: String, sessions: Int, batch: Int, total: Int
     }
     _ = try writer.commitBatch()
     let commands = try (0..<total).map { index in
-        try AddMessage(params: Params([
-            "sessionId": .string(ids[index % sessions]), "role": "assistant", "content": .string(sampleContent),
-            "messageId": .string(Identifier.make("msg")),
-        ]), maxContentBytes: 1 << 20)
+        try AddMessage(
+            params: Params([
+                "sessionId": .string(ids[index % sessions]), "role": "assistant", "content": .string(sampleContent),
+                "messageId": .string(Identifier.make("msg")),
+            ]), maxContentBytes: 1 << 20)
     }
     let checkpointer = try file.openReader()
     let start = nowMicros()
@@ -45,9 +48,10 @@ func measureStoreRead(directory: String, messages: Int, counter: any TokenCounte
     let create = try CreateSession(params: Params(["type": "dev", "featureId": "read"]))
     let id = try JSONParser.parse(try writer.apply(.createSession(create)).get())["sessionId"]!.stringValue!
     for _ in 0..<messages {
-        let add = try AddMessage(params: Params([
-            "sessionId": .string(id), "role": "assistant", "content": .string(sampleContent),
-        ]), maxContentBytes: 1 << 20)
+        let add = try AddMessage(
+            params: Params([
+                "sessionId": .string(id), "role": "assistant", "content": .string(sampleContent),
+            ]), maxContentBytes: 1 << 20)
         _ = try writer.apply(.addMessage(add))
     }
     _ = try writer.commitBatch()

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// CPU time used so far by each thread of this process, by thread name, from /proc/self/task.

@@ -5,7 +5,7 @@ import SessionCore
 import ZeroMQ
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // broker-bench: prints latency and throughput figures for the broker over real ZeroMQ sockets,
@@ -35,22 +35,28 @@ let only = option("--only")
 
 if only == "read" {
     let directory = makeTemporaryDirectory()
-    let ms = try measureStoreRead(directory: directory, messages: 10_000, counter: TokenCounterLoader.loadDefault().counter)
+    let ms = try measureStoreRead(
+        directory: directory, messages: 10_000, counter: TokenCounterLoader.loadDefault().counter)
     print("store only: getMessages of 10,000 messages serialized in \(format(ms)) ms (median)")
     exit(0)
 }
 if only == "store" {
-    let shapes = option("--shape").map { text in
-        let parts = text.split(separator: "x").compactMap { Int($0) }
-        return [(parts[0], parts[1])]
-    } ?? [(1, 1), (5, 50), (50, 50), (50, 1)]
+    let shapes =
+        option("--shape").map { text in
+            let parts = text.split(separator: "x").compactMap { Int($0) }
+            return [(parts[0], parts[1])]
+        } ?? [(1, 1), (5, 50), (50, 50), (50, 1)]
     for (batch, sessions) in shapes {
-        let counters: [(String, any TokenCounter)] = arguments.contains("--approximate")
+        let counters: [(String, any TokenCounter)] =
+            arguments.contains("--approximate")
             ? [("approximate", ApproximateTokenCounter())] : [("exact", TokenCounterLoader.loadDefault().counter)]
         for (name, counter) in counters {
             let directory = makeTemporaryDirectory()
-            let perWrite = try measureStoreWrites(directory: directory, sessions: sessions, batch: batch, total: 20_000, counter: counter)
-            print("store only: batch \(batch), \(sessions) sessions, \(name) counts: \(format(perWrite)) us per addMessage")
+            let perWrite = try measureStoreWrites(
+                directory: directory, sessions: sessions, batch: batch, total: 20_000, counter: counter)
+            print(
+                "store only: batch \(batch), \(sessions) sessions, \(name) counts: \(format(perWrite)) us per addMessage"
+            )
             for suffix in ["", "-wal", "-shm", ".lock"] { unlink(directory + "/store.db" + suffix) }
             rmdir(directory)
         }
@@ -58,7 +64,8 @@ if only == "store" {
     exit(0)
 }
 
-print("broker-bench: libzmq \(ZMQContext.version), transport tcp loopback, \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) cores")
+print(
+    "broker-bench: libzmq \(ZMQContext.version), transport tcp loopback, \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) cores")
 let context = try ZMQContext(ioThreads: 1)
 let floor = try measureEchoFloor(context: context, roundTrips: Int(20_000 * scale))
 print(floor.line("floor: bare REQ/REP echo", floor: floor.p50))
@@ -92,7 +99,9 @@ for mode in modes {
         let throughput = try measureAddMessageThroughput(
             api: endpoints.api, clients: clients, messagesPerClient: perClient, floor: echoRates[clients] ?? 1)
         print(throughput)
-        print("  CPU us per message by thread: " + cpuPerMessage(before: before, after: threadCPU(), messages: clients * perClient))
+        print(
+            "  CPU us per message by thread: "
+                + cpuPerMessage(before: before, after: threadCPU(), messages: clients * perClient))
         var wal = stat()
         if stat(configuration.databasePath + "-wal", &wal) == 0 { print("  WAL size now: \(wal.st_size / 1024) KiB") }
     }

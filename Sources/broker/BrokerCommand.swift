@@ -4,7 +4,7 @@ import BrokerServer
 import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `broker`: the AgentBroker daemon.

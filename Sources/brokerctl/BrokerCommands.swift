@@ -4,7 +4,7 @@ import BrokerProtocol
 import ZeroMQ
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct Ping: ParsableCommand {
@@ -14,7 +14,10 @@ struct Ping: ParsableCommand {
     func run() throws {
         let result = try global.call("broker:ping")
         global.output(result) {
-            print("broker \(Pretty.cell(result["version"])) at \(global.apiEndpoint), protocol \(Pretty.cell(result["protocolVersion"])), up \(Pretty.cell(result["uptimeMs"])) ms")
+            print(
+                "broker \(Pretty.cell(result["version"])) at \(global.apiEndpoint), "
+                    + "protocol \(Pretty.cell(result["protocolVersion"])), up \(Pretty.cell(result["uptimeMs"])) ms"
+            )
         }
     }
 }
@@ -68,7 +71,13 @@ struct Events: ParsableCommand {
             if global.json {
                 print(body.serializedString)
             } else {
-                print("\(Pretty.cell(body["seq"]))\t\(Pretty.cell(body["at"]))\t\(Pretty.cell(body["topic"]))\t\(body.serializedString)")
+                print(
+                    [
+                        Pretty.cell(body["seq"]), Pretty.cell(body["at"]), Pretty.cell(body["topic"]),
+                        body.serializedString,
+                    ]
+                    .joined(separator: "\t")
+                )
             }
             flushOutput()
             printed += 1

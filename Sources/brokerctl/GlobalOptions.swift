@@ -4,7 +4,7 @@ import BrokerProtocol
 import ZeroMQ
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Options every subcommand takes.

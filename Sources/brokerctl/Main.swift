@@ -3,7 +3,7 @@ import BrokerClient
 import BrokerProtocol
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Exit codes, as documented in the README.

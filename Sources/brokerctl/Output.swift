@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BrokerProtocol
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Formatting for people: aligned tables and indented JSON.
 enum Pretty {
@@ -9,7 +10,9 @@ enum Pretty {
     static func table(_ header: [String], _ rows: [[String]]) -> String {
         var widths = header.map(\.count)
         for row in rows {
-            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], cell.count)
+            }
         }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { index, cell in
@@ -35,7 +38,9 @@ enum Pretty {
         case .array(let items) where !items.isEmpty:
             return "[\n" + items.map { inner + json($0, indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
         case .object(let object) where object.count > 0:
-            let members = object.pairs.map { inner + JSON.string($0.key).serializedString + ": " + json($0.value, indent: inner) }
+            let members = object.pairs.map {
+                inner + JSON.string($0.key).serializedString + ": " + json($0.value, indent: inner)
+            }
             return "{\n" + members.joined(separator: ",\n") + "\n\(indent)}"
         default:
             return value.serializedString

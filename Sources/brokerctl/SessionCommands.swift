@@ -2,7 +2,7 @@ import ArgumentParser
 import BrokerProtocol
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct SessionCommand: ParsableCommand {
@@ -39,10 +39,13 @@ struct SessionList: ParsableCommand {
             cursor = page["nextCursor"] ?? .null
         } while !cursor.isNull && sessions.count < (limit ?? Int.max)
         global.output(.array(sessions)) {
-            let columns = ["sessionId", "type", "featureId", "taskId", "state", "messageCount", "tokens", "checkpointVersion"]
-            print(Pretty.table(
-                ["SESSION", "TYPE", "FEATURE", "TASK", "STATE", "MESSAGES", "TOKENS", "CHECKPOINT"],
-                sessions.map { session in columns.map { Pretty.cell(session[$0]) } }))
+            let columns = [
+                "sessionId", "type", "featureId", "taskId", "state", "messageCount", "tokens", "checkpointVersion",
+            ]
+            print(
+                Pretty.table(
+                    ["SESSION", "TYPE", "FEATURE", "TASK", "STATE", "MESSAGES", "TOKENS", "CHECKPOINT"],
+                    sessions.map { session in columns.map { Pretty.cell(session[$0]) } }))
         }
     }
 }

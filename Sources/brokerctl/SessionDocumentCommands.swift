@@ -4,7 +4,8 @@ import SessionCore
 
 struct SessionCheckpoint: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "checkpoint", abstract: "Show a session's checkpoint, or write a new version with the update flags.")
+        commandName: "checkpoint",
+        abstract: "Show a session's checkpoint, or write a new version with the update flags.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The session id.") var sessionId: String
     @Option(help: "Show this version instead of the current one.") var version: Int64?
@@ -18,7 +19,9 @@ struct SessionCheckpoint: ParsableCommand {
     func run() throws {
         var update = JSONObject()
         if let summary { update["summary"] = .string(summary) }
-        for (key, items) in [("completed", completed), ("pending", pending), ("decisions", decisions), ("blockers", blockers)]
+        for (key, items) in [
+            ("completed", completed), ("pending", pending), ("decisions", decisions), ("blockers", blockers),
+        ]
         where !items.isEmpty {
             update[key] = .strings(items)
         }
@@ -35,10 +38,15 @@ struct SessionCheckpoint: ParsableCommand {
             checkpoint = try global.call("session:getCheckpoint", params)
         }
         global.output(checkpoint) {
-            print("checkpoint v\(Pretty.cell(checkpoint["version"])) of \(sessionId), updated \(Pretty.cell(checkpoint["updatedAt"]))")
+            print(
+                "checkpoint v\(Pretty.cell(checkpoint["version"])) of \(sessionId), "
+                    + "updated \(Pretty.cell(checkpoint["updatedAt"]))"
+            )
             if let summary = checkpoint["summary"]?.stringValue, !summary.isEmpty { print("summary: \(summary)") }
-            for (title, key, mark) in [("Completed", "completed", "[x]"), ("Pending", "pending", "[ ]"),
-                ("Decisions", "decisions", "*"), ("Blockers", "blockers", "!")] {
+            for (title, key, mark) in [
+                ("Completed", "completed", "[x]"), ("Pending", "pending", "[ ]"),
+                ("Decisions", "decisions", "*"), ("Blockers", "blockers", "!"),
+            ] {
                 let items = checkpoint[key]?.arrayValue ?? []
                 guard !items.isEmpty else { continue }
                 print("\(title):")
@@ -58,10 +66,12 @@ struct SessionContext: ParsableCommand {
     func run() throws {
         let result: JSON
         if let set {
-            result = try global.call("session:setContext", [
-                "sessionId": .string(sessionId), "context": document(set == "-" ? readStandardInput() : set),
-                "requestId": .string(Identifier.make("req")),
-            ])
+            result = try global.call(
+                "session:setContext",
+                [
+                    "sessionId": .string(sessionId), "context": document(set == "-" ? readStandardInput() : set),
+                    "requestId": .string(Identifier.make("req")),
+                ])
         } else {
             result = try global.call("session:getContext", ["sessionId": .string(sessionId)])
         }

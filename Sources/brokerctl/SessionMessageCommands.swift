@@ -21,7 +21,10 @@ struct SessionAdd: ParsableCommand {
         if let name { params["name"] = .string(name) }
         let result = try global.call("session:addMessage", params)
         global.output(result) {
-            print("\(Pretty.cell(result["messageId"])) seq \(Pretty.cell(result["seq"])), \(Pretty.cell(result["tokens"])) tokens; session holds \(Pretty.cell(result["sessionTokens"]))")
+            print(
+                "\(Pretty.cell(result["messageId"])) seq \(Pretty.cell(result["seq"])), "
+                    + "\(Pretty.cell(result["tokens"])) tokens; session holds \(Pretty.cell(result["sessionTokens"]))"
+            )
         }
     }
 }
@@ -38,10 +41,12 @@ struct SessionMessages: ParsableCommand {
         var messages: [JSON] = []
         var afterSeq = after
         while true {
-            let page = try global.call("session:getMessages", [
-                "sessionId": .string(sessionId), "afterSeq": .int(afterSeq), "includeArchived": .bool(archived),
-                "limit": .int(min(10_000, limit.map { $0 - messages.count } ?? 10_000)),
-            ])
+            let page = try global.call(
+                "session:getMessages",
+                [
+                    "sessionId": .string(sessionId), "afterSeq": .int(afterSeq), "includeArchived": .bool(archived),
+                    "limit": .int(min(10_000, limit.map { $0 - messages.count } ?? 10_000)),
+                ])
             messages += page["messages"]?.arrayValue ?? []
             afterSeq = page["nextSeq"]?.intValue ?? afterSeq
             if page["hasMore"]?.boolValue != true || messages.count >= (limit ?? Int.max) { break }
@@ -49,7 +54,9 @@ struct SessionMessages: ParsableCommand {
         global.output(.array(messages)) {
             for message in messages {
                 let archivedMark = message["archived"]?.boolValue == true ? " (archived)" : ""
-                print("#\(Pretty.cell(message["seq"])) \(Pretty.cell(message["role"]))\(archivedMark) [\(Pretty.cell(message["tokens"])) tokens]")
+                print(
+                    "#\(Pretty.cell(message["seq"])) \(Pretty.cell(message["role"]))\(archivedMark) [\(Pretty.cell(message["tokens"])) tokens]"
+                )
                 print(Pretty.cell(message["content"]))
                 print("")
             }
@@ -64,9 +71,11 @@ struct SessionClear: ParsableCommand {
     @Argument(help: "The session id.") var sessionId: String
 
     func run() throws {
-        let result = try global.call("session:clearMessages", [
-            "sessionId": .string(sessionId), "requestId": .string(Identifier.make("req")),
-        ])
+        let result = try global.call(
+            "session:clearMessages",
+            [
+                "sessionId": .string(sessionId), "requestId": .string(Identifier.make("req")),
+            ])
         global.output(result) { print("archived \(Pretty.cell(result["archivedCount"])) messages") }
     }
 }
@@ -78,9 +87,11 @@ struct SessionRemove: ParsableCommand {
     @Argument(help: "The session id.") var sessionId: String
 
     func run() throws {
-        let result = try global.call("session:delete", [
-            "sessionId": .string(sessionId), "requestId": .string(Identifier.make("req")),
-        ])
+        let result = try global.call(
+            "session:delete",
+            [
+                "sessionId": .string(sessionId), "requestId": .string(Identifier.make("req")),
+            ])
         global.output(result) { print("deleted \(sessionId) with \(Pretty.cell(result["messagesDeleted"])) messages") }
     }
 }

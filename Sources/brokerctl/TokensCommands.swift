@@ -3,7 +3,7 @@ import BrokerProtocol
 import SessionCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct TokensCommand: ParsableCommand {

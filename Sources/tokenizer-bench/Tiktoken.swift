@@ -41,7 +41,7 @@ enum Tiktoken {
             .appendingPathComponent("tokenizer-bench-\(getpid()).txt").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)),
-              let output = run(["-c", script, path, String(repeats)])
+            let output = run(["-c", script, path, String(repeats)])
         else { return nil }
         let fields = output.split(whereSeparator: { $0 == " " || $0 == "\n" })
         guard fields.count >= 3, let n = Int(fields[0]), let s = Double(fields[1]), let l = Double(fields[2])

@@ -12,7 +12,8 @@ enum UnicodeCheck {
     static let chunkSize = 1024
 
     static func probe(_ c: String) -> String {
-        "a" + c + "b " + c + c + "1" + c + "11111" + c + " " + c + "'s " + c + c + "\n" + c + "  " + c + ". (" + c + "x\t"
+        "a" + c + "b " + c + c + "1" + c + "11111" + c + " " + c + "'s " + c + c + "\n" + c + "  " + c + ". (" + c
+            + "x\t"
     }
 
     static let script = """
@@ -53,7 +54,8 @@ enum UnicodeCheck {
                 differing.append(String(format: "U+%04X..U+%04X", start, start + chunkSize - 1))
             }
         }
-        print("unicode check: \(expected.count) chunks of \(chunkSize) code points, \(differing.count) differ"
-              + (differing.isEmpty ? "" : ": " + differing.joined(separator: ", ")))
+        print(
+            "unicode check: \(expected.count) chunks of \(chunkSize) code points, \(differing.count) differ"
+                + (differing.isEmpty ? "" : ": " + differing.joined(separator: ", ")))
     }
 }

@@ -29,19 +29,28 @@ let (encoding, firstLoad) = try Measure.time {
 let rssAfter = Measure.residentBytes()
 var reloads: [Double] = []
 for _ in 0..<7 {
-    reloads.append(try Measure.time { try TokenEncoding.load(contentsOf: url, expectedSHA256: TokenEncoding.cl100kSHA256) }.1)
+    reloads.append(
+        try Measure.time { try TokenEncoding.load(contentsOf: url, expectedSHA256: TokenEncoding.cl100kSHA256) }.1)
 }
 let fileData = try Data(contentsOf: url)
-let shaSeconds = Measure.median((0..<5).map { _ in Measure.time { fileData.withUnsafeBytes { PureSHA256.digest($0) } }.1 })
-line(String(format: "load: first %.1f ms, median of 7 reloads %.1f ms (of which SHA-256 of %d bytes %.1f ms)",
-            firstLoad * 1e3, Measure.median(reloads) * 1e3, fileData.count, shaSeconds * 1e3))
-line("memory: tables \(Measure.megabytes(encoding.memoryFootprint)) (estimate from structures), "
-     + "RSS delta over first load " + (rssBefore.flatMap { b in rssAfter.map { Measure.megabytes($0 - b) } } ?? "n/a"))
+let shaSeconds = Measure.median(
+    (0..<5).map { _ in Measure.time { fileData.withUnsafeBytes { PureSHA256.digest($0) } }.1 })
+line(
+    String(
+        format: "load: first %.1f ms, median of 7 reloads %.1f ms (of which SHA-256 of %d bytes %.1f ms)",
+        firstLoad * 1e3, Measure.median(reloads) * 1e3, fileData.count, shaSeconds * 1e3))
+line(
+    "memory: tables \(Measure.megabytes(encoding.memoryFootprint)) (estimate from structures), "
+        + "RSS delta over first load "
+        + (rssBefore.flatMap { b in rssAfter.map { Measure.megabytes($0 - b) } } ?? "n/a"))
 
 // Corpus.
 let (corpus, genSeconds) = Measure.time { Corpus.generate(minimumBytes: 10_500_000) }
 let corpusBytes = corpus.utf8.count
-line(String(format: "corpus: %d bytes, %d scalars (generated in %.2f s)", corpusBytes, corpus.unicodeScalars.count, genSeconds))
+line(
+    String(
+        format: "corpus: %d bytes, %d scalars (generated in %.2f s)", corpusBytes, corpus.unicodeScalars.count,
+        genSeconds))
 
 // Single thread: best of 3 for count() and encode().
 var countTimes: [Double] = [], encodeTimes: [Double] = []
@@ -70,10 +79,13 @@ for _ in 0..<3 {
 }
 let twoBest = twoTimes.min()!
 // Each half alone on one thread, to judge the two-thread wall time against.
-let halfTimes = [firstHalf, secondHalf].map { half in (0..<3).map { _ in Measure.time { encoding.count(half) }.1 }.min()! }
-line("two threads: count \(mbps(corpusBytes, twoBest)) (x\(String(format: "%.2f", singleCount / twoBest)) of one thread; "
-     + "halves sum to \(twoTotal) tokens; "
-     + String(format: "each half alone on one thread: %.0f and %.0f ms)", halfTimes[0] * 1e3, halfTimes[1] * 1e3))
+let halfTimes = [firstHalf, secondHalf].map { half in
+    (0..<3).map { _ in Measure.time { encoding.count(half) }.1 }.min()!
+}
+line(
+    "two threads: count \(mbps(corpusBytes, twoBest)) (x\(String(format: "%.2f", singleCount / twoBest)) of one thread; "
+        + "halves sum to \(twoTotal) tokens; "
+        + String(format: "each half alone on one thread: %.0f and %.0f ms)", halfTimes[0] * 1e3, halfTimes[1] * 1e3))
 
 // Latency of a typical 4 KB message: a 4096-byte window of the corpus, cut on a scalar boundary.
 var end = 4096
@@ -83,17 +95,22 @@ var latencies: [Double] = []
 for _ in 0..<2000 { latencies.append(Measure.time { encoding.count(message) }.1) }
 var encodeLatencies: [Double] = []
 for _ in 0..<500 { encodeLatencies.append(Measure.time { encoding.encode(message) }.1) }
-line(String(format: "4 KB message (%d bytes, %d tokens): count median %.1f µs, p99 %.1f µs; encode median %.1f µs",
-            message.utf8.count, encoding.count(message), Measure.median(latencies) * 1e6,
-            latencies.sorted()[latencies.count * 99 / 100] * 1e6, Measure.median(encodeLatencies) * 1e6))
+line(
+    String(
+        format: "4 KB message (%d bytes, %d tokens): count median %.1f µs, p99 %.1f µs; encode median %.1f µs",
+        message.utf8.count, encoding.count(message), Measure.median(latencies) * 1e6,
+        latencies.sorted()[latencies.count * 99 / 100] * 1e6, Measure.median(encodeLatencies) * 1e6))
 
 // Reference: tiktoken on the same corpus, when installed.
 if Tiktoken.isAvailable() {
     if let ref = Tiktoken.measure(corpus, repeats: 3) {
-        line("tiktoken (python, encode_ordinary, best of 3): \(mbps(corpusBytes, ref.seconds)), "
-             + "\(ref.tokens) tokens (\(ref.tokens == counted ? "same count" : "COUNT DIFFERS"))")
-        line(String(format: "ratio ours/tiktoken: count %.2fx, encode %.2fx (tiktoken import+load %.0f ms)",
-                    ref.seconds / singleCount, ref.seconds / singleEncode, ref.loadSeconds * 1e3))
+        line(
+            "tiktoken (python, encode_ordinary, best of 3): \(mbps(corpusBytes, ref.seconds)), "
+                + "\(ref.tokens) tokens (\(ref.tokens == counted ? "same count" : "COUNT DIFFERS"))")
+        line(
+            String(
+                format: "ratio ours/tiktoken: count %.2fx, encode %.2fx (tiktoken import+load %.0f ms)",
+                ref.seconds / singleCount, ref.seconds / singleEncode, ref.loadSeconds * 1e3))
     } else {
         line("tiktoken: installed but the run failed (no offline cl100k_base?)")
     }

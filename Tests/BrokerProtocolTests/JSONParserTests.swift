@@ -5,7 +5,8 @@ import Testing
 struct JSONParserTests {
     @Test("parses every JSON type and keeps integers exact")
     func parsesValues() throws {
-        let value = try JSONParser.parse(#"{"a":[1,-2,3.5,1e3,true,false,null],"b":"x\"y\\z\n\u00e9\ud83d\ude00","big":9007199254740993}"#)
+        let value = try JSONParser.parse(
+            #"{"a":[1,-2,3.5,1e3,true,false,null],"b":"x\"y\\z\n\u00e9\ud83d\ude00","big":9007199254740993}"#)
         #expect(value["a"] == [1, -2, 3.5, 1000.0, true, false, nil])
         #expect(value["b"]?.stringValue == "x\"y\\z\né😀")
         #expect(value["big"] == .int(9_007_199_254_740_993))

@@ -10,7 +10,9 @@ struct RPCRequestTests {
 
     @Test("a valid request parses with its id, method and params")
     func valid() throws {
-        let request = try RPCRequest.parse(frame: Array(#"{"jsonrpc":"2.0","id":"r1","method":"broker:ping","params":{"x":1}}"#.utf8)).get()
+        let request = try RPCRequest.parse(
+            frame: Array(#"{"jsonrpc":"2.0","id":"r1","method":"broker:ping","params":{"x":1}}"#.utf8)
+        ).get()
         #expect(request.id == "r1")
         #expect(request.method == "broker:ping")
         #expect(request.params["x"] == 1)

@@ -10,10 +10,20 @@ struct BadInputTests {
     func malformedFrames() throws {
         let broker = try TestBroker()
         #expect(kind(try broker.raw([[], [0xFF, 0x00, 0xC3, 0x28]])) == "parse_error")
-        #expect(kind(try broker.raw([[], Array(#"{"jsonrpc":"2.0","id":1,"method":"broker:ping","params":{"x":"\#u{FFFD}"}"#.utf8).dropLast(1) + [0xC3, 0x22, 0x7D, 0x7D]])) == "parse_error")
+        #expect(
+            kind(
+                try broker.raw([
+                    [],
+                    Array(#"{"jsonrpc":"2.0","id":1,"method":"broker:ping","params":{"x":"\#u{FFFD}"}"#.utf8).dropLast(
+                        1) + [0xC3, 0x22, 0x7D, 0x7D],
+                ])) == "parse_error")
         #expect(kind(try broker.raw([[], Array("{\"jsonrpc\":".utf8)])) == "parse_error")
-        #expect(kind(try broker.raw([[], Array("[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"broker:ping\"}]".utf8)])) == "invalid_request")
-        #expect(kind(try broker.raw([[], Array("{\"jsonrpc\":\"2.0\",\"method\":\"broker:ping\"}".utf8)])) == "invalid_request")
+        #expect(
+            kind(try broker.raw([[], Array("[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"broker:ping\"}]".utf8)]))
+                == "invalid_request")
+        #expect(
+            kind(try broker.raw([[], Array("{\"jsonrpc\":\"2.0\",\"method\":\"broker:ping\"}".utf8)]))
+                == "invalid_request")
         #expect(kind(try broker.raw([[], Array("\"just a string\"".utf8)])) == "invalid_request")
         #expect(kind(try broker.raw([[], []])) == "parse_error")
         // The broker still serves everyone after all that.
@@ -35,13 +45,20 @@ struct BadInputTests {
         #expect(try broker.error("session:explode").kind == .methodNotFound)
         #expect(try broker.error("session:create", ["type": 5, "featureId": "f"]).kind == .invalidParams)
         #expect(try broker.error("session:create", ["type": "dev"]).kind == .invalidParams)
-        #expect(try broker.error("session:create", ["type": "dev", "featureId": "f", "colour": "red"]).kind == .invalidParams)
+        #expect(
+            try broker.error("session:create", ["type": "dev", "featureId": "f", "colour": "red"]).kind
+                == .invalidParams)
         let id = try broker.createSession()
-        let wrongRole = try broker.error("session:addMessage", ["sessionId": .string(id), "role": "robot", "content": "x"])
+        let wrongRole = try broker.error(
+            "session:addMessage", ["sessionId": .string(id), "role": "robot", "content": "x"])
         #expect(wrongRole.kind == .invalidParams && wrongRole.details["field"] == "role")
-        #expect(try broker.error("session:getMessages", ["sessionId": .string(id), "limit": "all"]).kind == .invalidParams)
+        #expect(
+            try broker.error("session:getMessages", ["sessionId": .string(id), "limit": "all"]).kind == .invalidParams)
         #expect(try broker.error("session:getMessages", ["sessionId": .string(id), "limit": 0]).kind == .invalidParams)
-        #expect(try broker.error("session:addMessage", ["sessionId": .string(id), "role": "user", "content": "x", "metadata": "no"]).kind == .invalidParams)
+        #expect(
+            try broker.error(
+                "session:addMessage", ["sessionId": .string(id), "role": "user", "content": "x", "metadata": "no"]
+            ).kind == .invalidParams)
         #expect(try broker.error("session:list", ["cursor": "garbage"]).kind == .invalidParams)
         #expect(try broker.error("events:since", [:]).kind == .invalidParams)
     }
@@ -49,11 +66,15 @@ struct BadInputTests {
     @Test("unknown ids are not_found and write nothing")
     func unknownIds() throws {
         let broker = try TestBroker()
-        for method in ["session:get", "session:getMessages", "session:getCheckpoint", "session:estimateSize",
-                       "session:clearMessages", "session:reset", "session:delete", "session:getContext"] {
+        for method in [
+            "session:get", "session:getMessages", "session:getCheckpoint", "session:estimateSize",
+            "session:clearMessages", "session:reset", "session:delete", "session:getContext",
+        ] {
             #expect(try broker.error(method, ["sessionId": "ses_nobody"]).kind == .notFound, "\(method)")
         }
-        #expect(try broker.error("session:addMessage", ["sessionId": "ses_nobody", "role": "user", "content": "x"]).kind == .notFound)
+        #expect(
+            try broker.error("session:addMessage", ["sessionId": "ses_nobody", "role": "user", "content": "x"]).kind
+                == .notFound)
         #expect(try broker.call("broker:stats")["messages"] == 0)
         #expect(try broker.call("events:since", ["seq": 0])["events"] == [])
     }
@@ -63,7 +84,8 @@ struct BadInputTests {
         let broker = try TestBroker { $0.maxRequestBytes = 64 * 1024 }
         let id = try broker.createSession()
         let big = String(repeating: "x", count: 100 * 1024)
-        let tooLarge = try broker.error("session:addMessage", ["sessionId": .string(id), "role": "user", "content": .string(big)])
+        let tooLarge = try broker.error(
+            "session:addMessage", ["sessionId": .string(id), "role": "user", "content": .string(big)])
         #expect(tooLarge.kind == .tooLarge)
         #expect(tooLarge.details["limit"] == .int(64 * 1024))
         let huge = [UInt8](repeating: 0x20, count: 1 << 20)  // far above 4 x 64 KiB + 1 MiB? no: 1 MiB < 1.25 MiB

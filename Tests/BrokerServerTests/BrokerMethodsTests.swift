@@ -1,6 +1,6 @@
-import ZeroMQ
 import BrokerProtocol
 import Testing
+import ZeroMQ
 
 @Suite("Broker methods over ZeroMQ")
 struct BrokerMethodsTests {
@@ -34,13 +34,19 @@ struct BrokerMethodsTests {
         #expect(session["context"] == ["repo": "demo"])
         #expect(session["agentDescription"] == "You are Dev.")
 
-        try broker.call("session:setContext", ["sessionId": .string(id), "context": ["repo": "demo", "branch": "main"]])
+        try broker.call(
+            "session:setContext", ["sessionId": .string(id), "context": ["repo": "demo", "branch": "main"]])
         #expect(try broker.call("session:getContext", ["sessionId": .string(id)])["context"]?["branch"] == "main")
         try broker.call("session:setAgentDescription", ["sessionId": .string(id), "agentDescription": ["role": "dev"]])
-        #expect(try broker.call("session:getAgentDescription", ["sessionId": .string(id)])["agentDescription"] == ["role": "dev"])
+        #expect(
+            try broker.call("session:getAgentDescription", ["sessionId": .string(id)])["agentDescription"] == [
+                "role": "dev"
+            ])
 
         for index in 0..<3 {
-            try broker.call("session:addMessage", ["sessionId": .string(id), "role": "user", "content": .string("message \(index)")])
+            try broker.call(
+                "session:addMessage",
+                ["sessionId": .string(id), "role": "user", "content": .string("message \(index)")])
         }
         let size = try broker.call("session:estimateSize", ["sessionId": .string(id)])
         #expect(size["exact"] == true)
@@ -61,7 +67,9 @@ struct BrokerMethodsTests {
         let reset = try broker.call("session:reset", ["sessionId": .string(id)])
         #expect(reset["checkpointVersion"] == 2)
         #expect(try broker.call("session:getCheckpoint", ["sessionId": .string(id)])["pending"] == [])
-        #expect(try broker.call("session:getCheckpoint", ["sessionId": .string(id), "version": 1])["pending"] == ["ship it"])
+        #expect(
+            try broker.call("session:getCheckpoint", ["sessionId": .string(id), "version": 1])["pending"] == ["ship it"]
+        )
 
         let deleted = try broker.call("session:delete", ["sessionId": .string(id)])
         #expect(deleted["deleted"] == true)
@@ -73,12 +81,14 @@ struct BrokerMethodsTests {
         let broker = try TestBroker()
         let id = try broker.createSession()
         for index in 1...25 {
-            try broker.call("session:addMessage", ["sessionId": .string(id), "role": "assistant", "content": .string("m\(index)")])
+            try broker.call(
+                "session:addMessage", ["sessionId": .string(id), "role": "assistant", "content": .string("m\(index)")])
         }
         var seen: [String] = []
         var after: Int64 = 0
         while true {
-            let page = try broker.call("session:getMessages", ["sessionId": .string(id), "afterSeq": .int(after), "limit": 10])
+            let page = try broker.call(
+                "session:getMessages", ["sessionId": .string(id), "afterSeq": .int(after), "limit": 10])
             seen += page["messages"]?.arrayValue?.compactMap { $0["content"]?.stringValue } ?? []
             after = try #require(page["nextSeq"]?.intValue)
             if page["hasMore"] == false { break }
@@ -118,7 +128,8 @@ struct BrokerMethodsTests {
         let broker = try TestBroker()
         let id = try broker.createSession()
         try broker.call("session:updateCheckpoint", ["sessionId": .string(id), "summary": "v1", "expectedVersion": 0])
-        let error = try broker.error("session:updateCheckpoint", ["sessionId": .string(id), "summary": "x", "expectedVersion": 0])
+        let error = try broker.error(
+            "session:updateCheckpoint", ["sessionId": .string(id), "summary": "x", "expectedVersion": 0])
         #expect(error.kind == .conflict)
         #expect(error.details["currentVersion"] == 1)
     }
@@ -133,18 +144,26 @@ struct PipeliningTests {
         let dealer = try ZMQSocket(context: broker.context, type: .dealer)
         try dealer.connect(broker.endpoints.api)
         for index in 0..<40 {
-            let add = RPCRequest(id: .int(Int64(index)), method: "session:addMessage", params: [
-                "sessionId": .string(id), "role": "user", "content": .string("p\(index)"),
-            ])
+            let add = RPCRequest(
+                id: .int(Int64(index)), method: "session:addMessage",
+                params: [
+                    "sessionId": .string(id), "role": "user", "content": .string("p\(index)"),
+                ])
             try dealer.send([[], add.frame])
         }
-        try dealer.send([[], RPCRequest(id: "read", method: "session:getMessages", params: ["sessionId": .string(id)]).frame])
+        try dealer.send([
+            [], RPCRequest(id: "read", method: "session:getMessages", params: ["sessionId": .string(id)]).frame,
+        ])
         try dealer.setReceiveTimeout(milliseconds: 5_000)
         var read: JSON?
         var writeIds: [Int64] = []
         while read == nil, let frames = try dealer.receive() {
             let reply = try JSONParser.parse(frames.last ?? [])
-            if reply["id"] == "read" { read = reply["result"] } else if let id = reply["id"]?.intValue { writeIds.append(id) }
+            if reply["id"] == "read" {
+                read = reply["result"]
+            } else if let id = reply["id"]?.intValue {
+                writeIds.append(id)
+            }
         }
         #expect(writeIds == Array(0..<40))
         let contents = read?["messages"]?.arrayValue?.compactMap { $0["content"]?.stringValue }

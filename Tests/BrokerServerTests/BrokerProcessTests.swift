@@ -24,10 +24,13 @@ struct BrokerProcessTests {
         }
 
         func start() throws {
-            process = try Processes.start("broker", [
-                "--api", api, "--events", "ipc://\(directory)/events.sock", "--workers", "ipc://\(directory)/workers.sock",
-                "--db", directory + "/broker.db",
-            ], logFile: directory + "/broker.log")
+            process = try Processes.start(
+                "broker",
+                [
+                    "--api", api, "--events", "ipc://\(directory)/events.sock", "--workers",
+                    "ipc://\(directory)/workers.sock",
+                    "--db", directory + "/broker.db",
+                ], logFile: directory + "/broker.log")
             let client = RPCClient(endpoint: api, context: context, timeoutMs: 200, attempts: 1)
             for _ in 0..<100 {
                 if (try? client.call("broker:ping")) != nil { return }
@@ -48,7 +51,8 @@ struct BrokerProcessTests {
         let broker = try BrokerProcess()
         try broker.start()
         let client = broker.client()
-        let id = try #require(try client.call("session:create", ["type": "dev", "featureId": "f"])["sessionId"]?.stringValue)
+        let id = try #require(
+            try client.call("session:create", ["type": "dev", "featureId": "f"])["sessionId"]?.stringValue)
         _ = try client.call("session:addMessage", ["sessionId": .string(id), "role": "user", "content": "before stop"])
         let process = try #require(broker.process)
         process.terminate()
@@ -56,7 +60,8 @@ struct BrokerProcessTests {
         #expect(process.terminationStatus == 0)
         #expect(broker.log.contains("database closed"))
         // The WAL was checkpointed into the database file at shutdown.
-        let wal = (try? FileManager.default.attributesOfItem(atPath: broker.directory + "/broker.db-wal")[.size] as? Int) ?? 0
+        let wal =
+            (try? FileManager.default.attributesOfItem(atPath: broker.directory + "/broker.db-wal")[.size] as? Int) ?? 0
         #expect(wal == 0)
         try broker.start()
         let messages = try broker.client().call("session:getMessages", ["sessionId": .string(id)])
@@ -72,7 +77,9 @@ struct BrokerProcessTests {
         let setup = broker.client()
         let writers = 6
         let sessions = try (0..<writers).map { index in
-            try #require(try setup.call("session:create", ["type": "dev", "featureId": .string("kill-\(index)")])["sessionId"]?.stringValue)
+            try #require(
+                try setup.call("session:create", ["type": "dev", "featureId": .string("kill-\(index)")])["sessionId"]?
+                    .stringValue)
         }
         let acknowledged = AckLog()
         let stop = Counter()
@@ -82,10 +89,13 @@ struct BrokerProcessTests {
                 var n = 0
                 while stop.value == 0 {
                     let messageId = "w\(index)-\(n)"
-                    if (try? client.call("session:addMessage", [
-                        "sessionId": .string(sessions[index]), "role": "user", "content": .string("payload \(n)"),
-                        "messageId": .string(messageId),
-                    ])) != nil {
+                    if (try? client.call(
+                        "session:addMessage",
+                        [
+                            "sessionId": .string(sessions[index]), "role": "user", "content": .string("payload \(n)"),
+                            "messageId": .string(messageId),
+                        ])) != nil
+                    {
                         acknowledged.add(index, messageId)
                     }
                     n += 1
@@ -123,10 +133,13 @@ struct BrokerProcessTests {
         #expect(bad.stderr.contains("sync must be 'normal' or 'full'"))
         let broker = try BrokerProcess()
         try broker.start()
-        let second = try Processes.run("broker", [
-            "--api", "ipc://\(broker.directory)/other.sock", "--events", "ipc://\(broker.directory)/other-events.sock",
-            "--db", broker.directory + "/broker.db",
-        ], timeout: 20)
+        let second = try Processes.run(
+            "broker",
+            [
+                "--api", "ipc://\(broker.directory)/other.sock", "--events",
+                "ipc://\(broker.directory)/other-events.sock",
+                "--db", broker.directory + "/broker.db",
+            ], timeout: 20)
         #expect(second.status == 1)
         #expect(second.stderr.contains("in use by another broker"))
         broker.process?.terminate()

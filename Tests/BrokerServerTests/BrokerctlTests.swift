@@ -12,7 +12,10 @@ struct BrokerctlTests {
         func ctl(_ arguments: [String], stdin: String? = nil) throws -> Processes.Output {
             try Processes.run("brokerctl", arguments + api, stdin: stdin)
         }
-        let created = try ctl(["session", "create", "--type", "dev", "--feature", "feat-9", "--task", "t1", "--context", #"{"repo":"demo"}"#])
+        let created = try ctl([
+            "session", "create", "--type", "dev", "--feature", "feat-9", "--task", "t1", "--context",
+            #"{"repo":"demo"}"#,
+        ])
         #expect(created.status == 0, "\(created.stderr)")
         let id = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(id.hasPrefix("ses_"))
@@ -42,16 +45,21 @@ struct BrokerctlTests {
     func exitCodes() throws {
         let broker = try TestBroker()
         #expect(try Processes.run("brokerctl", ["ping", "--api", broker.endpoints.api]).status == 0)
-        #expect(try Processes.run("brokerctl", ["stats", "--api", broker.endpoints.api, "--json"]).stdout.contains("requestsServed"))
-        #expect(try Processes.run("brokerctl", ["session", "show", "ses_none", "--api", broker.endpoints.api]).status == 1)
+        #expect(
+            try Processes.run("brokerctl", ["stats", "--api", broker.endpoints.api, "--json"]).stdout.contains(
+                "requestsServed"))
+        #expect(
+            try Processes.run("brokerctl", ["session", "show", "ses_none", "--api", broker.endpoints.api]).status == 1)
         #expect(try Processes.run("brokerctl", ["session", "frobnicate"]).status == 2)
         #expect(try Processes.run("brokerctl", ["session", "create", "--type", "dev"]).status == 2)
         let start = Date()
-        let unreachable = try Processes.run("brokerctl", ["ping", "--api", "tcp://127.0.0.1:9", "--timeout", "0.2", "--retries", "2"])
+        let unreachable = try Processes.run(
+            "brokerctl", ["ping", "--api", "tcp://127.0.0.1:9", "--timeout", "0.2", "--retries", "2"])
         #expect(unreachable.status == 3)
         #expect(unreachable.stderr.contains("no reply"))
         #expect(Date().timeIntervalSince(start) < 10)
-        let fromEnvironment = try Processes.run("brokerctl", ["ping"], environment: ["BROKER_API": broker.endpoints.api])
+        let fromEnvironment = try Processes.run(
+            "brokerctl", ["ping"], environment: ["BROKER_API": broker.endpoints.api])
         #expect(fromEnvironment.status == 0)
     }
 
@@ -60,10 +68,12 @@ struct BrokerctlTests {
         let broker = try TestBroker()
         let id = try broker.createSession()
         try broker.call("session:updateCheckpoint", ["sessionId": .string(id), "summary": "x"])
-        let replay = try Processes.run("brokerctl", [
-            "events", "checkpoint:", "--since", "0", "--count", "1", "--json", "--api", broker.endpoints.api,
-            "--events", broker.endpoints.events,
-        ], timeout: 20)
+        let replay = try Processes.run(
+            "brokerctl",
+            [
+                "events", "checkpoint:", "--since", "0", "--count", "1", "--json", "--api", broker.endpoints.api,
+                "--events", broker.endpoints.events,
+            ], timeout: 20)
         #expect(replay.status == 0)
         let event = try JSONParser.parse(replay.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(event["topic"] == "checkpoint:updated" && event["sessionId"] == .string(id))
@@ -72,14 +82,17 @@ struct BrokerctlTests {
         let done = Counter()
         let writer = Thread {
             while done.value == 0 {
-                _ = try? broker.call("session:addMessage", ["sessionId": .string(id), "role": "user", "content": "live"])
+                _ = try? broker.call(
+                    "session:addMessage", ["sessionId": .string(id), "role": "user", "content": "live"])
                 usleep(50_000)
             }
         }
         writer.start()
-        let live = try Processes.run("brokerctl", [
-            "events", "session:message", "--count", "2", "--events", broker.endpoints.events,
-        ], timeout: 20)
+        let live = try Processes.run(
+            "brokerctl",
+            [
+                "events", "session:message", "--count", "2", "--events", broker.endpoints.events,
+            ], timeout: 20)
         done.add()
         #expect(live.status == 0)
         #expect(live.stdout.split(separator: "\n").count == 2)
@@ -97,7 +110,8 @@ struct BrokerctlTests {
         #expect(try Processes.run("brokerctl", ["tokens", "count", file]).stdout == "4\n")
         #expect(try Processes.run("brokerctl", ["tokens", "count", "/nonexistent/file"]).status == 2)
         let approximate = try Processes.run(
-            "brokerctl", ["tokens", "count", "--json"], stdin: "hello", environment: ["AGENTBROKER_TOKEN_RANKS": "/nonexistent"])
+            "brokerctl", ["tokens", "count", "--json"], stdin: "hello",
+            environment: ["AGENTBROKER_TOKEN_RANKS": "/nonexistent"])
         #expect(approximate.status == 0)
         #expect(try JSONParser.parse(approximate.stdout)["exact"] == false)
         #expect(approximate.stderr.contains("approximate"))

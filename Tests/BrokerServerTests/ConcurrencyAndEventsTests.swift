@@ -17,10 +17,13 @@ struct ConcurrencyAndEventsTests {
             let client = broker.client()
             for n in 0..<perClient {
                 do {
-                    let reply = try client.call("session:addMessage", [
-                        "sessionId": .string(sessions[index]), "role": "user", "content": .string("c\(index) m\(n)"),
-                        "messageId": .string("c\(index)-m\(n)"),
-                    ])
+                    let reply = try client.call(
+                        "session:addMessage",
+                        [
+                            "sessionId": .string(sessions[index]), "role": "user",
+                            "content": .string("c\(index) m\(n)"),
+                            "messageId": .string("c\(index)-m\(n)"),
+                        ])
                     if reply["seq"]?.intValue != Int64(n + 1) { failures.add() }
                 } catch {
                     failures.add()
@@ -42,7 +45,12 @@ struct ConcurrencyAndEventsTests {
         let big = try broker.createSession()
         let filler = broker.client()
         for index in 0..<2_000 {
-            _ = try filler.call("session:addMessage", ["sessionId": .string(big), "role": "user", "content": .string(String(repeating: "word ", count: 200) + "\(index)")])
+            _ = try filler.call(
+                "session:addMessage",
+                [
+                    "sessionId": .string(big), "role": "user",
+                    "content": .string(String(repeating: "word ", count: 200) + "\(index)"),
+                ])
         }
         let other = try broker.createSession()
         let reads = Counter()
@@ -56,7 +64,8 @@ struct ConcurrencyAndEventsTests {
         reader.start()
         let writer = broker.client()
         for index in 0..<50 {
-            _ = try writer.call("session:addMessage", ["sessionId": .string(other), "role": "user", "content": .string("w\(index)")])
+            _ = try writer.call(
+                "session:addMessage", ["sessionId": .string(other), "role": "user", "content": .string("w\(index)")])
         }
         #expect(try broker.call("session:get", ["sessionId": .string(other)])["messageCount"] == 50)
         while reads.value < 5 { usleep(10_000) }
@@ -65,7 +74,8 @@ struct ConcurrencyAndEventsTests {
     @Test("events arrive on a real SUB socket in seq order, filtered by prefix")
     func liveEvents() throws {
         let broker = try TestBroker()
-        let subscriber = try EventSubscriber(endpoint: broker.endpoints.events, context: broker.context, prefixes: ["session:"])
+        let subscriber = try EventSubscriber(
+            endpoint: broker.endpoints.events, context: broker.context, prefixes: ["session:"])
         // PUB/SUB joins take a moment: create sessions until the subscription is live.
         var first: ReceivedEvent?
         for _ in 0..<50 where first == nil {
@@ -76,7 +86,8 @@ struct ConcurrencyAndEventsTests {
         while try subscriber.next(timeoutMs: 200) != nil {}
         let id = try broker.createSession()
         for index in 0..<5 {
-            try broker.call("session:addMessage", ["sessionId": .string(id), "role": "user", "content": .string("e\(index)")])
+            try broker.call(
+                "session:addMessage", ["sessionId": .string(id), "role": "user", "content": .string("e\(index)")])
         }
         try broker.call("session:updateCheckpoint", ["sessionId": .string(id), "summary": "not a session: topic"])
         try broker.call("session:clearMessages", ["sessionId": .string(id)])
@@ -85,7 +96,10 @@ struct ConcurrencyAndEventsTests {
             received.append(event)
             if event.topic == "session:cleared" { break }
         }
-        #expect(received.map(\.topic) == ["session:created"] + Array(repeating: "session:message", count: 5) + ["session:cleared"])
+        #expect(
+            received.map(\.topic) == ["session:created"] + Array(repeating: "session:message", count: 5) + [
+                "session:cleared"
+            ])
         let seqs = received.compactMap(\.seq)
         #expect(seqs == seqs.sorted() && Set(seqs).count == seqs.count)
         #expect(received.allSatisfy { $0.body["sessionId"]?.stringValue == id && $0.body["at"] != nil })

@@ -1,6 +1,8 @@
+import BrokerProtocol
 import Foundation
 import SQLite
 import Testing
+
 @testable import SessionCore
 
 @Suite("Database file")
@@ -81,8 +83,6 @@ struct DatabaseFileTests {
     }
 }
 
-import BrokerProtocol
-
 enum JSONParserHelper {
     static func parse(_ bytes: [UInt8]) throws -> JSON { try JSONParser.parse(bytes) }
 }
@@ -92,7 +92,9 @@ struct TimestampCacheTests {
     @Test("writes the same text as Timestamp.iso8601 across seconds and milliseconds")
     func matchesFormatter() throws {
         var cache = TimestampCache()
-        for millis: Int64 in [0, 999, 1_000, 1_795_448_922_001, 1_795_448_922_999, 1_795_448_923_050, 1_795_448_922_500] {
+        for millis: Int64 in [
+            0, 999, 1_000, 1_795_448_922_001, 1_795_448_922_999, 1_795_448_923_050, 1_795_448_922_500,
+        ] {
             var writer = JSONWriter()
             cache.write(millis, to: &writer)
             #expect(String(decoding: writer.bytes, as: UTF8.self) == "\"\(Timestamp.iso8601(millis))\"")

@@ -1,5 +1,6 @@
 import BrokerProtocol
 import Testing
+
 @testable import SessionCore
 
 @Suite("Session store")
@@ -36,8 +37,10 @@ struct SessionStoreTests {
     func batchIsolation() throws {
         let store = try StoreFixture()
         let id = try store.createSession()
-        let good = try AddMessage(params: Params(["sessionId": .string(id), "role": "user", "content": "kept"]), maxContentBytes: 100)
-        let bad = try AddMessage(params: Params(["sessionId": "ses_missing", "role": "user", "content": "lost"]), maxContentBytes: 100)
+        let good = try AddMessage(
+            params: Params(["sessionId": .string(id), "role": "user", "content": "kept"]), maxContentBytes: 100)
+        let bad = try AddMessage(
+            params: Params(["sessionId": "ses_missing", "role": "user", "content": "lost"]), maxContentBytes: 100)
         let results = try store.batch([.addMessage(good), .addMessage(bad), .addMessage(good)])
         #expect((try? results[0].get()) != nil)
         #expect(throws: RPCError.notFound("session", "ses_missing")) { try results[1].get() }
@@ -132,7 +135,9 @@ struct SessionStoreTests {
         let page1 = try store.read { try $0.listSessions(Params(["type": "qa", "limit": 2])) }
         #expect(page1["sessions"]?.arrayValue?.count == 2)
         let cursor = try #require(page1["nextCursor"]?.stringValue)
-        let page2 = try store.read { try $0.listSessions(Params(["type": "qa", "limit": 10, "cursor": .string(cursor)])) }
+        let page2 = try store.read {
+            try $0.listSessions(Params(["type": "qa", "limit": 10, "cursor": .string(cursor)]))
+        }
         #expect(page2["sessions"]?.arrayValue?.count == 3)
         #expect(page2["nextCursor"]?.isNull == true)
         let f0 = try store.read { try $0.listSessions(Params(["featureId": "f0"])) }
@@ -166,7 +171,8 @@ struct TokenEstimatorTests {
         #expect(estimator.estimate("") == 0)
         #expect(estimator.estimate("hello world") == 2)
         let messages: [(content: String, name: String?)] = [("hello world", nil), ("hi", "dev-agent"), ("", nil)]
-        let expected = (MessageTokens.framing + 2) + (MessageTokens.framing + 1 + estimator.estimate("dev-agent") + 1)
+        let expected =
+            (MessageTokens.framing + 2) + (MessageTokens.framing + 1 + estimator.estimate("dev-agent") + 1)
             + MessageTokens.framing
         #expect(estimator.estimateMessages(messages) == expected)
         let checkpoint = Checkpoint(summary: "sum", pending: ["a", "b"])

@@ -1,6 +1,7 @@
 import BrokerProtocol
 import Foundation
 import SQLite
+
 @testable import SessionCore
 
 /// A temporary database with a writer and a reader, as the broker's threads hold them.

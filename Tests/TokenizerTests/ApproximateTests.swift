@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Tokenizer
 
 /// The labelled fallback estimate.

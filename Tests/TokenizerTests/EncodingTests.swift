@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Tokenizer
 
 /// Behaviour of the exact encoder beyond the fixture corpus.
@@ -28,25 +29,30 @@ struct EncodingTests {
     }
 
     /// Expected pieces from the `regex` Python package running the same pattern.
-    @Test("pre-tokenisation matches the cl100k regex", arguments: [
-        ("Hello, world!", ["Hello", ",", " world", "!"]),
-        ("I'm you're I'VE DON'T can't", ["I", "'m", " you", "'re", " I", "'VE", " DON", "'T", " can", "'t"]),
-        ("  word   \n", [" ", " word", "   \n"]),
-        ("hello world   ", ["hello", " world", "   "]),
-        ("a\n\n\n\nb", ["a", "\n\n\n\n", "b"]),
-        ("\r\n\r\n x", ["\r\n\r\n", " x"]),
-        ("x  \t y", ["x", "  \t", " y"]),
-        ("12345 1,000 \u{663}\u{664}\u{665}\u{666}", ["123", "45", " ", "1", ",", "000", " ", "\u{663}\u{664}\u{665}", "\u{666}"]),
-        (" ...\n\n", [" ...\n\n"]),
-        ("(word) 'quoted' \"x\"", ["(word", ")", " '", "quoted", "'", " \"", "x", "\""]),
-        ("\tfoo\u{a0}bar\u{3000}baz", ["\tfoo", "\u{a0}bar", "\u{3000}baz"]),
-        ("price: $100.00!!\r\n", ["price", ":", " $", "100", ".", "00", "!!\r\n"]),
-        ("x'\u{17f} 'll'LL'Re", ["x", "'\u{17f}", " '", "ll", "'LL", "'Re"]),
-        ("a  \n  b", ["a", "  \n", " ", " b"]),
-        (" \n ", [" \n "]),
-        ("über-cool", ["über", "-cool"]),
-        ("e\u{301}te", ["e", "\u{301}te"]),
-    ])
+    @Test(
+        "pre-tokenisation matches the cl100k regex",
+        arguments: [
+            ("Hello, world!", ["Hello", ",", " world", "!"]),
+            ("I'm you're I'VE DON'T can't", ["I", "'m", " you", "'re", " I", "'VE", " DON", "'T", " can", "'t"]),
+            ("  word   \n", [" ", " word", "   \n"]),
+            ("hello world   ", ["hello", " world", "   "]),
+            ("a\n\n\n\nb", ["a", "\n\n\n\n", "b"]),
+            ("\r\n\r\n x", ["\r\n\r\n", " x"]),
+            ("x  \t y", ["x", "  \t", " y"]),
+            (
+                "12345 1,000 \u{663}\u{664}\u{665}\u{666}",
+                ["123", "45", " ", "1", ",", "000", " ", "\u{663}\u{664}\u{665}", "\u{666}"]
+            ),
+            (" ...\n\n", [" ...\n\n"]),
+            ("(word) 'quoted' \"x\"", ["(word", ")", " '", "quoted", "'", " \"", "x", "\""]),
+            ("\tfoo\u{a0}bar\u{3000}baz", ["\tfoo", "\u{a0}bar", "\u{3000}baz"]),
+            ("price: $100.00!!\r\n", ["price", ":", " $", "100", ".", "00", "!!\r\n"]),
+            ("x'\u{17f} 'll'LL'Re", ["x", "'\u{17f}", " '", "ll", "'LL", "'Re"]),
+            ("a  \n  b", ["a", "  \n", " ", " b"]),
+            (" \n ", [" \n "]),
+            ("über-cool", ["über", "-cool"]),
+            ("e\u{301}te", ["e", "\u{301}te"]),
+        ])
     func pieces(text: String, expected: [String]) throws {
         let encoding = try Shared.requireEncoding()
         // Compare scalars: Swift String equality would merge "e\u{301}" with "é".

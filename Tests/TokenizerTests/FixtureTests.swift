@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Tokenizer
 
 /// Every fixture document must match tiktoken exactly: count, ids digest, ids.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Tokenizer
 
 /// Loading and the fallback to the approximate counter: never a crash.
@@ -55,15 +56,17 @@ struct LoaderTests {
         #expect(result.failure?.contains("sha256 mismatch") == true)
     }
 
-    @Test("garbage content with the hash check disabled falls back", arguments: [
-        "this is not a ranks file\n",
-        "QUJD 12 extra\n",
-        "!!!! 1\n",
-        "QQ== notanumber\n",
-        "QUI 5\n",
-        "",
-        "\u{0}\u{1}\u{2}",
-    ])
+    @Test(
+        "garbage content with the hash check disabled falls back",
+        arguments: [
+            "this is not a ranks file\n",
+            "QUJD 12 extra\n",
+            "!!!! 1\n",
+            "QQ== notanumber\n",
+            "QUI 5\n",
+            "",
+            "\u{0}\u{1}\u{2}",
+        ])
     func garbage(contents: String) throws {
         let url = try temporaryFile(contents)
         defer { try? FileManager.default.removeItem(at: url) }

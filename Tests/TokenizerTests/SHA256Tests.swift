@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Tokenizer
 
 /// Known-answer vectors from FIPS 180-4 / NIST.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Tokenizer
 
 /// One document of `Fixtures/token-fixtures.json` (tiktoken 0.14 cl100k_base
@@ -26,7 +27,7 @@ enum Shared {
 
     static let fixtures: FixtureFile? = {
         guard let url = Bundle.module.url(forResource: "token-fixtures", withExtension: "json"),
-              let data = try? Data(contentsOf: url)
+            let data = try? Data(contentsOf: url)
         else { return nil }
         return try? JSONDecoder().decode(FixtureFile.self, from: data)
     }()

@@ -34,7 +34,9 @@ struct ZMQSocketTests {
         let context = try ZMQContext()
         let req = try ZMQSocket(context: context, type: .req)
         try req.connect("inproc://nobody")
-        #expect(throws: ZMQError.wrongState) { try req.setReceiveTimeout(milliseconds: 10); _ = try req.receive() }
+        #expect(throws: ZMQError.wrongState) {
+            try req.setReceiveTimeout(milliseconds: 10); _ = try req.receive()
+        }
     }
 
     @Test("binding a tcp port twice fails with EADDRINUSE")

@@ -18,7 +18,8 @@ public struct JSONParser {
     /// Parses one JSON document that fills all of `bytes` (whitespace around it allowed).
     public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSON {
         let result: Result<JSON, JSONParseError> =
-            bytes.withContiguousStorageIfAvailable { parseBuffer($0) } ?? Array(bytes).withUnsafeBufferPointer {
+            bytes.withContiguousStorageIfAvailable { parseBuffer($0) }
+            ?? Array(bytes).withUnsafeBufferPointer {
                 parseBuffer($0)
             }
         return try result.get()

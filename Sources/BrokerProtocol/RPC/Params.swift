@@ -91,7 +91,8 @@ public struct Params: Sendable {
             throw RPCError.invalidParams("'\(key)' must be an array of strings, got \(value.typeName)", field: key)
         }
         guard items.count <= maxItems else {
-            throw RPCError(.tooLarge, "'\(key)' has \(items.count) items; the limit is \(maxItems)",
+            throw RPCError(
+                .tooLarge, "'\(key)' has \(items.count) items; the limit is \(maxItems)",
                 details: JSONObject([("field", .string(key)), ("limit", .int(maxItems))]))
         }
         var strings: [String] = []

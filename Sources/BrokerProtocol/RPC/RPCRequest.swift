@@ -31,32 +31,41 @@ public struct RPCRequest: Sendable {
         switch id {
         case .string, .int: break
         case .null where object["id"] == nil:
-            return .failure(RejectedRequest(id: .null, error: RPCError(.invalidRequest, "'id' is required: every request gets a reply")))
+            return .failure(
+                RejectedRequest(
+                    id: .null, error: RPCError(.invalidRequest, "'id' is required: every request gets a reply")))
         default:
-            return .failure(RejectedRequest(id: .null, error: RPCError(.invalidRequest, "'id' must be a string or an integer")))
+            return .failure(
+                RejectedRequest(id: .null, error: RPCError(.invalidRequest, "'id' must be a string or an integer")))
         }
         guard object["jsonrpc"]?.stringValue == "2.0" else {
             return .failure(RejectedRequest(id: id, error: RPCError(.invalidRequest, "'jsonrpc' must be \"2.0\"")))
         }
         guard let method = object["method"]?.stringValue, !method.isEmpty else {
-            return .failure(RejectedRequest(id: id, error: RPCError(.invalidRequest, "'method' must be a non-empty string")))
+            return .failure(
+                RejectedRequest(id: id, error: RPCError(.invalidRequest, "'method' must be a non-empty string")))
         }
         for key in object.keys where !["jsonrpc", "id", "method", "params"].contains(key) {
-            return .failure(RejectedRequest(id: id, error: RPCError(.invalidRequest, "unknown member '\(key)' in the request")))
+            return .failure(
+                RejectedRequest(id: id, error: RPCError(.invalidRequest, "unknown member '\(key)' in the request")))
         }
         switch object["params"] {
         case nil, .null?: return .success(RPCRequest(id: id, method: method))
         case .object(let params)?: return .success(RPCRequest(id: id, method: method, params: params))
         default:
-            return .failure(RejectedRequest(id: id, error: RPCError(.invalidRequest, "'params' must be an object (by-name parameters)")))
+            return .failure(
+                RejectedRequest(
+                    id: id, error: RPCError(.invalidRequest, "'params' must be an object (by-name parameters)")))
         }
     }
 
     /// The request as a frame, for clients.
     public var frame: [UInt8] {
-        JSON.object(JSONObject([
-            ("jsonrpc", "2.0"), ("id", id), ("method", .string(method)), ("params", .object(params.object)),
-        ])).serialized
+        JSON.object(
+            JSONObject([
+                ("jsonrpc", "2.0"), ("id", id), ("method", .string(method)), ("params", .object(params.object)),
+            ])
+        ).serialized
     }
 }
 

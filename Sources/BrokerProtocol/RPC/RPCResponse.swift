@@ -17,15 +17,18 @@ public enum RPCResponse {
 
     /// `{"jsonrpc":"2.0","id":…,"error":{code,message,data:{kind,…}}}`.
     public static func failure(id: JSON, error: RPCError) -> [UInt8] {
-        JSON.object(JSONObject([
-            ("jsonrpc", "2.0"), ("id", id),
-            (
-                "error",
-                .object(JSONObject([
-                    ("code", .int(error.kind.code)), ("message", .string(error.message)), ("data", error.data),
-                ]))
-            ),
-        ])).serialized
+        JSON.object(
+            JSONObject([
+                ("jsonrpc", "2.0"), ("id", id),
+                (
+                    "error",
+                    .object(
+                        JSONObject([
+                            ("code", .int(error.kind.code)), ("message", .string(error.message)), ("data", error.data),
+                        ]))
+                ),
+            ])
+        ).serialized
     }
 }
 

@@ -7,14 +7,19 @@ extension APILoop {
     func handle(_ frames: [ZMQFrame]) {
         let (envelope, body) = RequestFrames.split(frames)
         guard body.count == 1 else {
-            let problem = body.isEmpty ? "the message has no request frame" : "expected 1 request frame, got \(body.count)"
+            let problem =
+                body.isEmpty ? "the message has no request frame" : "expected 1 request frame, got \(body.count)"
             return send(.error(envelope, id: .null, RPCError(.invalidRequest, problem)))
         }
         let frame = body[0]
         if frame.count > shared.configuration.maxRequestBytes {
-            return send(.error(envelope, id: .null, RPCError(
-                .tooLarge, "request is \(frame.count) bytes; the limit is \(shared.configuration.maxRequestBytes)",
-                details: JSONObject([("limit", .int(shared.configuration.maxRequestBytes))]))))
+            return send(
+                .error(
+                    envelope, id: .null,
+                    RPCError(
+                        .tooLarge,
+                        "request is \(frame.count) bytes; the limit is \(shared.configuration.maxRequestBytes)",
+                        details: JSONObject([("limit", .int(shared.configuration.maxRequestBytes))]))))
         }
         let request: RPCRequest
         switch RPCRequest.parse(frame: frame) {
@@ -22,9 +27,12 @@ extension APILoop {
         case .failure(let rejected): return send(.error(envelope, id: rejected.id, rejected.error))
         }
         guard let route = Routes.table[request.method] else {
-            return send(.error(envelope, id: request.id, RPCError(
-                .methodNotFound, "unknown method '\(request.method)'",
-                details: JSONObject([("method", .string(request.method))]))))
+            return send(
+                .error(
+                    envelope, id: request.id,
+                    RPCError(
+                        .methodNotFound, "unknown method '\(request.method)'",
+                        details: JSONObject([("method", .string(request.method))]))))
         }
         dispatch(route, request, envelope)
     }
@@ -35,9 +43,10 @@ extension APILoop {
             inline(request, envelope)
         case .read(let run):
             let params = request.params
-            submitRead(ReadJob(envelope: envelope, id: request.id) { reader throws(RPCError) in
-                try run(reader, params)
-            })
+            submitRead(
+                ReadJob(envelope: envelope, id: request.id) { reader throws(RPCError) in
+                    try run(reader, params)
+                })
         case .write(let validate):
             do throws(RPCError) {
                 let command = try validate(request.params, shared)
@@ -70,11 +79,16 @@ extension APILoop {
         case "broker:ping":
             do throws(RPCError) {
                 try request.params.requireOnly([])
-                send(.result(envelope, id: request.id, JSON.object(JSONObject([
-                    ("version", .string(BrokerVersion.version)),
-                    ("protocolVersion", .int(BrokerVersion.protocolVersion)),
-                    ("uptimeMs", .int(Timestamp.monotonicMillis() - shared.startedAt)),
-                ])).serialized))
+                send(
+                    .result(
+                        envelope, id: request.id,
+                        JSON.object(
+                            JSONObject([
+                                ("version", .string(BrokerVersion.version)),
+                                ("protocolVersion", .int(BrokerVersion.protocolVersion)),
+                                ("uptimeMs", .int(Timestamp.monotonicMillis() - shared.startedAt)),
+                            ])
+                        ).serialized))
             } catch {
                 send(.error(envelope, id: request.id, error))
             }

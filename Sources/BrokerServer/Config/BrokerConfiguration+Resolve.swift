@@ -2,7 +2,7 @@ import BrokerProtocol
 import SessionCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension BrokerConfiguration {
@@ -75,7 +75,9 @@ extension BrokerConfiguration {
         }
         for key in object.keys where !fileKeys.contains(key) {
             throw ConfigurationError(
-                "configuration file \(path) has an unknown key '\(key)' (known: \(fileKeys.sorted().joined(separator: ", ")))")
+                "configuration file \(path) has an unknown key '\(key)' "
+                    + "(known: \(fileKeys.sorted().joined(separator: ", ")))"
+            )
         }
         return object
     }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A one-shot value a thread sets and other threads wait for (start-up results, stop requests).

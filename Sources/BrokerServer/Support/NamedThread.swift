@@ -1,7 +1,7 @@
 import CSystem
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Starts a named OS thread for a long-lived loop that blocks (ZeroMQ, SQLite).
@@ -19,12 +19,14 @@ public final class NamedThread: @unchecked Sendable {
         self.name = name
         let box = Unmanaged.passRetained(ThreadBody(name: name, done: done, run: body))
         var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { context in
-            let body = Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue()
-            _ = csystem_set_thread_name(body.name)
-            body.runOnce()
-            return nil
-        }, box.toOpaque())
+        let rc = pthread_create(
+            &thread, nil,
+            { context in
+                let body = Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue()
+                _ = csystem_set_thread_name(body.name)
+                body.runOnce()
+                return nil
+            }, box.toOpaque())
         precondition(rc == 0, "pthread_create failed: \(rc)")
         pthread_detach(thread)
     }
@@ -55,4 +57,3 @@ private final class ThreadBody {
         done.set(true)
     }
 }
-

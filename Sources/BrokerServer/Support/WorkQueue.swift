@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A FIFO handed between threads: producers push, a consumer takes everything queued at once.

@@ -69,7 +69,9 @@ final class WriteCommitter {
             for job in batch { replies.append(Outgoing.from(try writer.apply(job.command), job.envelope, id: job.id)) }
             let events = try writer.commitBatch()
             publish(events)
-            return replies.map { var reply = $0; reply.isWrite = true; return reply }
+            return replies.map {
+                var reply = $0; reply.isWrite = true; return reply
+            }
         } catch {
             // Nothing of this batch is on disk: every write in it fails, none is half-done.
             writer.rollbackBatch()

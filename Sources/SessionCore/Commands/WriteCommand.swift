@@ -41,7 +41,8 @@ extension Params {
     func clientId(_ key: String) throws(RPCError) -> String? {
         guard let value = try optionalString(key, maxBytes: Limits.idBytes) else { return nil }
         guard !value.isEmpty, value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-            throw RPCError.invalidParams("'\(key)' must be 1 to \(Limits.idBytes) printable ASCII characters", field: key)
+            throw RPCError.invalidParams(
+                "'\(key)' must be 1 to \(Limits.idBytes) printable ASCII characters", field: key)
         }
         return value
     }

@@ -25,12 +25,13 @@ public struct Checkpoint: Sendable, Equatable {
 
     /// The wire form, as `session:getCheckpoint` answers it.
     public func json(sessionId: String) -> JSON {
-        .object(JSONObject([
-            ("sessionId", .string(sessionId)), ("version", .int(version)), ("summary", .string(summary)),
-            ("completed", .strings(completed)), ("pending", .strings(pending)),
-            ("decisions", .strings(decisions)), ("blockers", .strings(blockers)),
-            ("updatedAt", .string(Timestamp.iso8601(updatedAt))),
-        ]))
+        .object(
+            JSONObject([
+                ("sessionId", .string(sessionId)), ("version", .int(version)), ("summary", .string(summary)),
+                ("completed", .strings(completed)), ("pending", .strings(pending)),
+                ("decisions", .strings(decisions)), ("blockers", .strings(blockers)),
+                ("updatedAt", .string(Timestamp.iso8601(updatedAt))),
+            ]))
     }
 
     /// The text whose tokens the checkpoint costs in a request (the request builder renders the same fields).

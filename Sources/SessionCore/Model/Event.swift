@@ -74,7 +74,8 @@ public struct TimestampCache {
         let ms = Int(millis - currentSecond * 1000)
         writer.rawBytes(prefix)
         writer.rawBytes([
-            UInt8(ascii: "0") + UInt8(ms / 100), UInt8(ascii: "0") + UInt8(ms / 10 % 10), UInt8(ascii: "0") + UInt8(ms % 10),
+            UInt8(ascii: "0") + UInt8(ms / 100), UInt8(ascii: "0") + UInt8(ms / 10 % 10),
+            UInt8(ascii: "0") + UInt8(ms % 10),
             UInt8(ascii: "Z"), UInt8(ascii: "\""),
         ])
     }

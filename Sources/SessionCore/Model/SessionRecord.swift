@@ -42,10 +42,11 @@ public struct SessionRecord: Sendable, Equatable {
             ("updatedAt", .string(Timestamp.iso8601(updatedAt))),
             (
                 "metrics",
-                .object(JSONObject([
-                    ("compactions", .int(compactions)), ("tokensSaved", .int(tokensSaved)),
-                    ("lastCompactionMs", .optional(lastCompactionMs)),
-                ]))
+                .object(
+                    JSONObject([
+                        ("compactions", .int(compactions)), ("tokensSaved", .int(tokensSaved)),
+                        ("lastCompactionMs", .optional(lastCompactionMs)),
+                    ]))
             ),
         ])
     }

@@ -1,7 +1,7 @@
 import SQLite
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How durable a commit is before its reply goes out.

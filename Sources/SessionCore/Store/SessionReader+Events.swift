@@ -49,7 +49,8 @@ extension SessionReader {
         do {
             try db.statement("BEGIN").run()
             defer { try? db.statement("COMMIT").run() }
-            let totals = try db.statement("""
+            let totals = try db.statement(
+                """
                 SELECT COUNT(*), COALESCE(SUM(message_count), 0), COALESCE(SUM(active_count), 0),
                 COALESCE(SUM(active_tokens), 0) FROM session_state
                 """)

@@ -24,7 +24,8 @@ extension SessionReader {
     public static let maxMessagePage: Int64 = 50_000
 
     private func writeMessages(_ record: SessionRecord, fromSeq: Int64, limit: Int64) throws(SQLiteError) -> [UInt8] {
-        let select = try db.statement("""
+        let select = try db.statement(
+            """
             SELECT seq, message_id, role, content, name, tool_call_id, metadata, tokens, created_at FROM messages
             WHERE session = ? AND seq >= ? ORDER BY seq LIMIT ?
             """)
@@ -99,9 +100,11 @@ extension SessionReader {
             let hasMore = records.count > Int(limit)
             let page = records.prefix(Int(limit))
             let nextCursor: JSON = hasMore ? .string(String(page.last!.rowID)) : .null
-            return JSON.object(JSONObject([
-                ("sessions", .array(page.map { .object($0.summaryJSON) })), ("nextCursor", nextCursor),
-            ])).serialized
+            return JSON.object(
+                JSONObject([
+                    ("sessions", .array(page.map { .object($0.summaryJSON) })), ("nextCursor", nextCursor),
+                ])
+            ).serialized
         } catch {
             throw Self.internalError(error)
         }

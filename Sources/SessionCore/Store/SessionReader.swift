@@ -86,7 +86,8 @@ public final class SessionReader {
                 throw Self.internalError(error)
             }
             guard let checkpoint, wanted <= record.checkpointVersion else {
-                throw RPCError(.notFound, "session '\(id)' has no checkpoint version \(wanted)",
+                throw RPCError(
+                    .notFound, "session '\(id)' has no checkpoint version \(wanted)",
                     details: JSONObject([("currentVersion", .int(record.checkpointVersion))]))
             }
             return checkpoint.json(sessionId: id).serialized
@@ -101,19 +102,22 @@ public final class SessionReader {
             let record = try session(id)
             let checkpoint: Checkpoint
             do throws(SQLiteError) {
-                checkpoint = try CheckpointRows.load(db, session: record, version: record.checkpointVersion)
+                checkpoint =
+                    try CheckpointRows.load(db, session: record, version: record.checkpointVersion)
                     ?? Checkpoint()
             } catch { throw Self.internalError(error) }
             let contextTokens = Int64(estimator.estimate(record.context))
             let agentTokens = Int64(estimator.estimate(record.agentDescription))
             let checkpointTokens = Int64(estimator.estimateCheckpoint(checkpoint))
             let total = record.activeTokens + contextTokens + agentTokens + checkpointTokens
-            return JSON.object(JSONObject([
-                ("sessionId", .string(id)), ("tokens", .int(total)), ("messageTokens", .int(record.activeTokens)),
-                ("checkpointTokens", .int(checkpointTokens)), ("contextTokens", .int(contextTokens)),
-                ("agentDescriptionTokens", .int(agentTokens)), ("messageCount", .int(record.activeCount)),
-                ("tokenLimit", .int(record.tokenLimit)), ("exact", .bool(estimator.isExact)),
-            ])).serialized
+            return JSON.object(
+                JSONObject([
+                    ("sessionId", .string(id)), ("tokens", .int(total)), ("messageTokens", .int(record.activeTokens)),
+                    ("checkpointTokens", .int(checkpointTokens)), ("contextTokens", .int(contextTokens)),
+                    ("agentDescriptionTokens", .int(agentTokens)), ("messageCount", .int(record.activeCount)),
+                    ("tokenLimit", .int(record.tokenLimit)), ("exact", .bool(estimator.isExact)),
+                ])
+            ).serialized
         }
     }
 }

@@ -58,12 +58,14 @@ extension SessionWriter {
 
     /// Writes the counters of a cached record (labels and documents are written by the commands that change them).
     func writeSessionRow(_ r: SessionRecord) throws(SQLiteError) {
-        let update = try db.cached("""
+        let update = try db.cached(
+            """
             UPDATE session_state SET next_seq = ?, first_active_seq = ?, message_count = ?, active_count = ?,
             total_tokens = ?, active_tokens = ?, checkpoint_version = ?, compactions = ?, tokens_saved = ?,
             last_compaction_ms = ?, updated_at = ? WHERE session = ?
             """)
-        update.bindAll(r.nextSeq, r.firstActiveSeq, r.messageCount, r.activeCount, r.totalTokens, r.activeTokens,
+        update.bindAll(
+            r.nextSeq, r.firstActiveSeq, r.messageCount, r.activeCount, r.totalTokens, r.activeTokens,
             r.checkpointVersion, r.compactions, r.tokensSaved, r.lastCompactionMs, r.updatedAt, r.rowID)
         try update.run()
     }

@@ -5,10 +5,11 @@ extension SessionWriter {
     func updateCheckpoint(_ update: UpdateCheckpoint) throws(CommandError) -> [UInt8] {
         let record = try session(update.sessionId)
         if let expected = update.expectedVersion, expected != record.checkpointVersion {
-            throw .rpc(RPCError(
-                .conflict,
-                "checkpoint of session '\(record.id)' is at version \(record.checkpointVersion), not \(expected)",
-                details: JSONObject([("currentVersion", .int(record.checkpointVersion))])))
+            throw .rpc(
+                RPCError(
+                    .conflict,
+                    "checkpoint of session '\(record.id)' is at version \(record.checkpointVersion), not \(expected)",
+                    details: JSONObject([("currentVersion", .int(record.checkpointVersion))])))
         }
         let current = try currentCheckpoint(record)
         let next = Checkpoint(
@@ -24,18 +25,22 @@ extension SessionWriter {
         var record = try session(original.id)
         var checkpoint = checkpoint
         checkpoint.updatedAt = now
-        let insert = try sql("""
+        let insert = try sql(
+            """
             INSERT INTO checkpoints (session, version, summary, completed, pending, decisions, blockers, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        insert.bindAll(record.rowID, checkpoint.version, checkpoint.summary, encodeList(checkpoint.completed),
+        insert.bindAll(
+            record.rowID, checkpoint.version, checkpoint.summary, encodeList(checkpoint.completed),
             encodeList(checkpoint.pending), encodeList(checkpoint.decisions), encodeList(checkpoint.blockers), now)
         try run(insert)
         record.checkpointVersion = checkpoint.version
         record.updatedAt = now
-        try emit(Topic.checkpointUpdated, JSONObject([
-            ("sessionId", .string(record.id)), ("version", .int(checkpoint.version)),
-        ]))
+        try emit(
+            Topic.checkpointUpdated,
+            JSONObject([
+                ("sessionId", .string(record.id)), ("version", .int(checkpoint.version)),
+            ]))
         store(record)
         return checkpoint
     }
@@ -55,7 +60,8 @@ enum CheckpointRows {
     /// The given version; version 0 is the empty checkpoint every session starts with.
     static func load(_ db: Connection, session: SessionRecord, version: Int64) throws(SQLiteError) -> Checkpoint? {
         if version == 0 { return Checkpoint(updatedAt: session.createdAt) }
-        let select = try db.statement("""
+        let select = try db.statement(
+            """
             SELECT summary, completed, pending, decisions, blockers, created_at FROM checkpoints
             WHERE session = ? AND version = ?
             """)

@@ -16,33 +16,40 @@ extension SessionWriter {
         record.totalTokens += tokens
         record.activeTokens += tokens
         record.updatedAt = now
-        let insert = try sql("""
+        let insert = try sql(
+            """
             INSERT INTO messages (session, seq, message_id, role, content, name, tool_call_id, metadata, tokens,
             session_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        insert.bindAll(record.rowID, seq, messageId, add.role.rawValue, add.content, add.name, add.toolCallId,
+        insert.bindAll(
+            record.rowID, seq, messageId, add.role.rawValue, add.content, add.name, add.toolCallId,
             add.metadata, tokens, record.activeTokens, now)
         try run(insert)
-        try emit(Topic.sessionMessage, JSONObject([
-            ("sessionId", .string(record.id)), ("messageId", .string(messageId)), ("messageSeq", .int(seq)),
-            ("role", .string(add.role.rawValue)), ("tokens", .int(tokens)),
-            ("sessionTokens", .int(record.activeTokens)),
-        ]))
+        try emit(
+            Topic.sessionMessage,
+            JSONObject([
+                ("sessionId", .string(record.id)), ("messageId", .string(messageId)), ("messageSeq", .int(seq)),
+                ("role", .string(add.role.rawValue)), ("tokens", .int(tokens)),
+                ("sessionTokens", .int(record.activeTokens)),
+            ]))
         store(record)
         return Self.addResult(messageId: messageId, seq: seq, tokens: tokens, sessionTokens: record.activeTokens)
     }
 
     /// The stored result of an earlier add with this `messageId`, or a conflict if it belongs elsewhere.
     private func existingMessage(_ messageId: String, sessionId: String) throws(CommandError) -> [UInt8]? {
-        let select = try sql("""
+        let select = try sql(
+            """
             SELECT s.id, m.seq, m.tokens, m.session_tokens FROM messages m JOIN sessions s ON s.rowid = m.session
             WHERE m.message_id = ?
             """)
         select.bind(1, messageId)
         guard try step(select) else { return nil }
         guard select.text(0) == sessionId else {
-            throw .rpc(RPCError(.conflict, "messageId '\(messageId)' is already used in another session",
-                details: JSONObject([("messageId", .string(messageId))])))
+            throw .rpc(
+                RPCError(
+                    .conflict, "messageId '\(messageId)' is already used in another session",
+                    details: JSONObject([("messageId", .string(messageId))])))
         }
         return Self.addResult(
             messageId: messageId, seq: select.int(1), tokens: select.int(2), sessionTokens: select.int(3))

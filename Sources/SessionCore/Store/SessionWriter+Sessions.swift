@@ -21,11 +21,13 @@ extension SessionWriter {
             nextSeq: 1, firstActiveSeq: 1, messageCount: 0, activeCount: 0, totalTokens: 0, activeTokens: 0,
             checkpointVersion: 0, compactions: 0, tokensSaved: 0, lastCompactionMs: nil, createdAt: now,
             updatedAt: now)
-        let insert = try sql("""
+        let insert = try sql(
+            """
             INSERT INTO sessions (id, type, feature_id, task_id, state, token_limit, context, agent_description,
             created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        insert.bindAll(record.id, record.type, record.featureId, record.taskId, record.state, record.tokenLimit,
+        insert.bindAll(
+            record.id, record.type, record.featureId, record.taskId, record.state, record.tokenLimit,
             record.context, record.agentDescription, now)
         try run(insert)
         record.rowID = db.lastInsertRowID
@@ -33,10 +35,12 @@ extension SessionWriter {
         state.bind(1, record.rowID)
         state.bind(2, now)
         try run(state)
-        try emit(Topic.sessionCreated, JSONObject([
-            ("sessionId", .string(id)), ("type", .string(record.type)), ("featureId", .string(record.featureId)),
-            ("taskId", .optional(record.taskId)), ("state", .string(record.state)),
-        ]))
+        try emit(
+            Topic.sessionCreated,
+            JSONObject([
+                ("sessionId", .string(id)), ("type", .string(record.type)), ("featureId", .string(record.featureId)),
+                ("taskId", .optional(record.taskId)), ("state", .string(record.state)),
+            ]))
         setCached(id, record)
         return JSON.object(record.summaryJSON).serialized
     }
@@ -56,10 +60,12 @@ extension SessionWriter {
         try run(update)
         try emit(Topic.sessionUpdated, JSONObject([("sessionId", .string(record.id)), ("field", .string(field))]))
         store(record)
-        return JSON.object(JSONObject([
-            ("sessionId", .string(record.id)), (field, set.value),
-            ("updatedAt", .string(Timestamp.iso8601(now))),
-        ])).serialized
+        return JSON.object(
+            JSONObject([
+                ("sessionId", .string(record.id)), (field, set.value),
+                ("updatedAt", .string(Timestamp.iso8601(now))),
+            ])
+        ).serialized
     }
 
     func clearMessages(_ action: SessionAction, reason: String) throws(CommandError) -> [UInt8] {
@@ -70,14 +76,18 @@ extension SessionWriter {
         record.activeCount = 0
         record.activeTokens = 0
         record.updatedAt = now
-        try emit(Topic.sessionCleared, JSONObject([
-            ("sessionId", .string(record.id)), ("archivedCount", .int(archived)), ("reason", .string(reason)),
-        ]))
+        try emit(
+            Topic.sessionCleared,
+            JSONObject([
+                ("sessionId", .string(record.id)), ("archivedCount", .int(archived)), ("reason", .string(reason)),
+            ]))
         store(record)
-        return JSON.object(JSONObject([
-            ("sessionId", .string(record.id)), ("archivedCount", .int(archived)),
-            ("fromSeq", .int(fromSeq)), ("toSeq", .int(record.nextSeq - 1)),
-        ])).serialized
+        return JSON.object(
+            JSONObject([
+                ("sessionId", .string(record.id)), ("archivedCount", .int(archived)),
+                ("fromSeq", .int(fromSeq)), ("toSeq", .int(record.nextSeq - 1)),
+            ])
+        ).serialized
     }
 
     /// Archives every message and starts a new, empty checkpoint version; context and agent description stay.
@@ -102,8 +112,10 @@ extension SessionWriter {
         try run(deleteSession)
         try emit(Topic.sessionDeleted, JSONObject([("sessionId", .string(record.id))]))
         setCached(record.id, nil)
-        return JSON.object(JSONObject([
-            ("sessionId", .string(record.id)), ("deleted", true), ("messagesDeleted", .int(record.messageCount)),
-        ])).serialized
+        return JSON.object(
+            JSONObject([
+                ("sessionId", .string(record.id)), ("deleted", true), ("messagesDeleted", .int(record.messageCount)),
+            ])
+        ).serialized
     }
 }

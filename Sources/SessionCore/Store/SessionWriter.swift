@@ -98,9 +98,10 @@ public final class SessionWriter {
         lookup.bind(1, requestId)
         if try step(lookup) {
             guard lookup.text(0) == scope else {
-                throw .rpc(RPCError(
-                    .conflict, "requestId '\(requestId)' was already used for \(lookup.text(0))",
-                    details: JSONObject([("requestId", .string(requestId))])))
+                throw .rpc(
+                    RPCError(
+                        .conflict, "requestId '\(requestId)' was already used for \(lookup.text(0))",
+                        details: JSONObject([("requestId", .string(requestId))])))
             }
             return Array(lookup.text(1).utf8)
         }

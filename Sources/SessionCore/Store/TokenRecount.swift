@@ -37,7 +37,8 @@ public enum TokenRecount {
                 let select = try db.statement("SELECT rowid, content, name FROM messages")
                 var updates: [(Int64, Int64)] = []
                 while try select.step() {
-                    let tokens = MessageTokens.count(content: select.text(1), name: select.optionalText(2), counter: counter)
+                    let tokens = MessageTokens.count(
+                        content: select.text(1), name: select.optionalText(2), counter: counter)
                     updates.append((select.int(0), Int64(tokens)))
                 }
                 let update = try db.statement("UPDATE messages SET tokens = ? WHERE rowid = ?")
@@ -48,9 +49,11 @@ public enum TokenRecount {
                     try update.run()
                 }
                 recounted = updates.count
-                try db.execute("""
+                try db.execute(
+                    """
                     UPDATE session_state SET
-                    total_tokens = (SELECT COALESCE(SUM(tokens), 0) FROM messages m WHERE m.session = session_state.session),
+                    total_tokens = (SELECT COALESCE(SUM(tokens), 0) FROM messages m
+                        WHERE m.session = session_state.session),
                     active_tokens = (SELECT COALESCE(SUM(tokens), 0) FROM messages m
                         WHERE m.session = session_state.session AND m.seq >= session_state.first_active_seq)
                     """)
@@ -66,7 +69,11 @@ public enum TokenRecount {
 
     private static func mark(_ db: Connection, _ name: String) throws(SQLiteError) {
         let upsert = try db.statement(
-            "INSERT INTO meta (key, value) VALUES ('token_counter', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            """
+            INSERT INTO meta (key, value) VALUES ('token_counter', ?)
+            ON CONFLICT(key) DO UPDATE SET value = excluded.value
+            """
+        )
         upsert.bind(1, name)
         try upsert.run()
     }

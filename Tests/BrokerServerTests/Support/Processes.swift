@@ -28,7 +28,8 @@ enum Processes {
         timeout: Double = 60
     ) throws -> Output {
         let process = Process()
-        process.executableURL = executable.hasPrefix("/")
+        process.executableURL =
+            executable.hasPrefix("/")
             ? URL(fileURLWithPath: executable) : productsDirectory.appendingPathComponent(executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment

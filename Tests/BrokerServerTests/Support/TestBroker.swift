@@ -3,6 +3,7 @@ import BrokerProtocol
 import BrokerServer
 import Foundation
 import Logging
+import Testing
 import ZeroMQ
 
 /// A real broker on ephemeral tcp ports over a fresh SQLite file, stopped when released.
@@ -74,5 +75,3 @@ struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
-
-import Testing
