@@ -53,6 +53,8 @@ let package = Package(
                 "ZeroMQ", "SessionCore", "BrokerProtocol", "CSystem", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // Models behind one interface: OpenAI-compatible, Anthropic, a local command, recorded answers.
+        .target(name: "ModelProviders", dependencies: ["BrokerProtocol"], swiftSettings: strict),
         // Client side: request with time-out and retry, event subscriber.
         .target(name: "BrokerClient", dependencies: ["ZeroMQ", "BrokerProtocol"], swiftSettings: strict),
 
@@ -85,6 +87,7 @@ let package = Package(
             name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Fixtures/token-fixtures.json")],
             swiftSettings: strict),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"], swiftSettings: strict),
+        .testTarget(name: "ModelProvidersTests", dependencies: ["ModelProviders"], swiftSettings: strict),
         .testTarget(name: "BrokerProtocolTests", dependencies: ["BrokerProtocol"], swiftSettings: strict),
         .testTarget(name: "SessionCoreTests", dependencies: ["SessionCore"], swiftSettings: strict),
         .testTarget(

@@ -3,7 +3,7 @@
 # Idempotent: it installs only missing packages, so a second run is quick.
 set -euo pipefail
 
-apt_packages=(libzmq3-dev libsqlite3-dev zlib1g-dev pkg-config jq)
+apt_packages=(libzmq3-dev libsqlite3-dev zlib1g-dev libcurl4 pkg-config jq)
 python_packages=(pyzmq jsonschema)
 
 sudo_cmd=()
