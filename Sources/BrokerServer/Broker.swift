@@ -108,8 +108,9 @@ final class Running: Sendable {
                     do {
                         let connection = try database.openReader()
                         readerStarted.set(.success(""))
-                        ReaderLoop(shared: shared, reader: SessionReader(connection: connection, counter: counter))
-                            .run()
+                        let reader = SessionReader(
+                            connection: connection, counter: counter, maxPageBytes: configuration.maxReplyBytes)
+                        ReaderLoop(shared: shared, reader: reader).run()
                     } catch {
                         readerStarted.set(.failure(BrokerStartError(message: "cannot open a reader: \(error)")))
                     }

@@ -170,3 +170,32 @@ struct PipeliningTests {
         #expect(contents == (0..<40).map { "p\($0)" })
     }
 }
+
+@Suite("Large pages")
+struct LargePageTests {
+    @Test("a page of large messages stops at the byte cap and says hasMore; paging still returns them all")
+    func byteCap() throws {
+        let broker = try TestBroker { $0.maxReplyBytes = 64 * 1024 }
+        let id = try broker.createSession()
+        let big = String(repeating: "a", count: 40 * 1024)
+        for _ in 0..<7 {
+            try broker.call("session:addMessage", ["sessionId": .string(id), "role": "tool", "content": .string(big)])
+        }
+        let client = broker.client(timeoutMs: 20_000)
+        let first = try client.call("session:getMessages", ["sessionId": .string(id), "limit": 100])
+        let firstCount = first["messages"]?.arrayValue?.count ?? 0
+        #expect(firstCount == 2)  // the page passes 64 KiB with its second message
+        #expect(first["hasMore"] == true)
+        var total = firstCount
+        var page = first
+        while page["hasMore"] == true {
+            page = try client.call(
+                "session:getMessages",
+                [
+                    "sessionId": .string(id), "afterSeq": page["nextSeq"] ?? 0, "limit": 100,
+                ])
+            total += page["messages"]?.arrayValue?.count ?? 0
+        }
+        #expect(total == 7)
+    }
+}

@@ -8,7 +8,8 @@ import SessionCore
 extension BrokerConfiguration {
     /// The keys a configuration file may hold (JSON object); anything else is an error, so typos are caught.
     static let fileKeys: Set<String> = [
-        "api", "events", "workers", "db", "sync", "maxRequestBytes", "readerThreads", "tokenLimit", "logLevel",
+        "api", "events", "workers", "db", "sync", "maxRequestBytes", "maxReplyBytes", "readerThreads", "tokenLimit",
+        "logLevel",
     ]
 
     /// Resolves each setting from the flag, else the environment, else the configuration file, else the default.
@@ -41,6 +42,7 @@ extension BrokerConfiguration {
             configuration.syncMode = mode
         }
         if let value = try integer(file, "maxRequestBytes", 1024...(1 << 30)) { configuration.maxRequestBytes = value }
+        if let value = try integer(file, "maxReplyBytes", 1024...(1 << 30)) { configuration.maxReplyBytes = value }
         if let value = try integer(file, "readerThreads", 1...64) { configuration.readerThreads = value }
         let tokenLimits = Int(Limits.tokenLimitRange.lowerBound)...Int(Limits.tokenLimitRange.upperBound)
         if let value = try integer(file, "tokenLimit", tokenLimits) {

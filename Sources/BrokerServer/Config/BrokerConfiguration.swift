@@ -14,6 +14,8 @@ public struct BrokerConfiguration: Sendable, Equatable {
     public var syncMode: SyncMode = .normal
     /// The largest request frame answered; larger ones get `too_large`.
     public var maxRequestBytes = 8 << 20
+    /// The size at which a `session:getMessages` page stops taking more messages (`hasMore` then says so).
+    public var maxReplyBytes = 32 << 20
     /// Threads serving reads (each with its own SQLite connection).
     public var readerThreads = 2
     /// Token limit for sessions created without one.

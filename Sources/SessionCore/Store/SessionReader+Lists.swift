@@ -42,7 +42,12 @@ extension SessionReader {
         var lastSeq = fromSeq - 1
         var hasMore = false
         while try select.step() {
-            if count == limit { hasMore = true; break }
+            // A page ends at `limit` messages, or once it holds `maxPageBytes` (it always has at least one
+            // message), so a page of large messages cannot exhaust memory; `hasMore` says to continue.
+            if count == limit || (count > 0 && writer.bytes.count >= maxPageBytes) {
+                hasMore = true
+                break
+            }
             if count > 0 { writer.comma() }
             count += 1
             lastSeq = select.int(0)

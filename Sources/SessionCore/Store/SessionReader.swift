@@ -9,10 +9,13 @@ import SQLite
 public final class SessionReader {
     let db: Connection
     let estimator: TokenEstimator
+    /// The size at which a page of messages stops taking more (it always holds at least one).
+    let maxPageBytes: Int
 
-    public init(connection: Connection, counter: any TokenCounter) {
+    public init(connection: Connection, counter: any TokenCounter, maxPageBytes: Int = 32 << 20) {
         db = connection
         estimator = TokenEstimator(counter: counter)
+        self.maxPageBytes = maxPageBytes
     }
 
     /// Ends any read left open by the last request (see `Connection.resetAll`).
