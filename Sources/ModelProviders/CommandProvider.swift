@@ -22,6 +22,12 @@ public struct CommandProvider: ModelProvider {
 
     public var label: String { "command:\((executable as NSString).lastPathComponent)" }
 
+    /// Ignores SIGPIPE for the whole process, once: writing to a program that has exited must fail, not kill us.
+    private static let sigpipeIgnored: Bool = {
+        signal(SIGPIPE, SIG_IGN)
+        return true
+    }()
+
     public func complete(_ request: ModelRequest) throws(ModelError) -> ModelResponse {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
@@ -43,7 +49,10 @@ public struct CommandProvider: ModelProvider {
                 readers.leave()
             }
         }
-        input.fileHandleForWriting.write(Data(request.plainPrompt.utf8))
+        // A program may exit without reading its input: the write then fails with EPIPE, which must
+        // not kill this process with SIGPIPE (ignored once, process-wide) and is not an error by itself.
+        _ = Self.sigpipeIgnored
+        try? input.fileHandleForWriting.write(contentsOf: Data(request.plainPrompt.utf8))
         try? input.fileHandleForWriting.close()
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while process.isRunning && Date() < deadline { usleep(5_000) }

@@ -24,6 +24,14 @@ struct LocalProviderTests {
         #expect(throws: ModelError.self) { try missing.complete(request) }
     }
 
+    @Test("command: a program that exits without reading a large prompt does not kill the caller")
+    func commandIgnoresItsInput() throws {
+        let big = ModelRequest(
+            system: "", messages: [ModelMessage(role: "user", content: String(repeating: "x", count: 1 << 20))])
+        let provider = CommandProvider(executable: "/bin/sh", arguments: ["-c", "echo done"], timeoutSeconds: 10)
+        #expect(try provider.complete(big).text == "done\n")
+    }
+
     @Test("replay: answers in order, with usage when recorded, then exhausted")
     func replay() throws {
         let file = NSTemporaryDirectory() + "replay-\(UUID().uuidString).json"
