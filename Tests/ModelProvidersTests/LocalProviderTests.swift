@@ -18,7 +18,7 @@ struct LocalProviderTests {
     func commandFailures() throws {
         let failing = CommandProvider(executable: "/bin/sh", arguments: ["-c", "echo broken >&2; exit 3"])
         #expect(throws: ModelError.command(exitCode: 3, stderr: "broken\n")) { try failing.complete(request) }
-        let hung = CommandProvider(executable: "/bin/sh", arguments: ["-c", "sleep 30"], timeoutSeconds: 0.3)
+        let hung = CommandProvider(executable: "/bin/sh", arguments: ["-c", "exec sleep 30"], timeoutSeconds: 0.3)
         #expect(throws: ModelError.timeout(seconds: 0.3)) { try hung.complete(request) }
         let missing = CommandProvider(executable: "/nonexistent/model")
         #expect(throws: ModelError.self) { try missing.complete(request) }
