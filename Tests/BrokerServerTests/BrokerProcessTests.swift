@@ -23,14 +23,14 @@ struct BrokerProcessTests {
             context = try ZMQContext()
         }
 
-        func start() throws {
+        func start(environment: [String: String] = [:]) throws {
             process = try Processes.start(
                 "broker",
                 [
                     "--api", api, "--events", "ipc://\(directory)/events.sock", "--workers",
                     "ipc://\(directory)/workers.sock",
                     "--db", directory + "/broker.db",
-                ], logFile: directory + "/broker.log")
+                ], logFile: directory + "/broker.log", environment: environment)
             let client = RPCClient(endpoint: api, context: context, timeoutMs: 200, attempts: 1)
             for _ in 0..<100 {
                 if (try? client.call("broker:ping")) != nil { return }
@@ -122,6 +122,22 @@ struct BrokerProcessTests {
             let seqs = page["messages"]?.arrayValue?.compactMap { $0["seq"]?.intValue } ?? []
             #expect(seqs == (0..<seqs.count).map { Int64($0 + 1) }, "sequence numbers have no gaps")
         }
+        broker.process?.terminate()
+        _ = broker.process.map { Processes.waitForExit($0, timeout: 15) }
+    }
+
+    @Test("without its ranks file the broker runs on labelled approximate counts, and says so")
+    func approximateFallback() throws {
+        let broker = try BrokerProcess()
+        try broker.start(environment: ["AGENTBROKER_TOKEN_RANKS": broker.directory + "/missing.tiktoken"])
+        let client = broker.client()
+        let id = try #require(
+            try client.call("session:create", ["type": "dev", "featureId": "f"])["sessionId"]?.stringValue)
+        let added = try client.call(
+            "session:addMessage", ["sessionId": .string(id), "role": "user", "content": "hello"])
+        #expect((added["tokens"]?.intValue ?? 0) > 0)
+        #expect(try client.call("session:estimateSize", ["sessionId": .string(id)])["exact"] == false)
+        #expect(broker.log.contains("APPROXIMATE"))
         broker.process?.terminate()
         _ = broker.process.map { Processes.waitForExit($0, timeout: 15) }
     }

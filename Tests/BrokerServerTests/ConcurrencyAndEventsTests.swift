@@ -105,6 +105,27 @@ struct ConcurrencyAndEventsTests {
         #expect(received.allSatisfy { $0.body["sessionId"]?.stringValue == id && $0.body["at"] != nil })
     }
 
+    @Test("a subscriber that never reads does not slow or block the broker")
+    func stalledSubscriber() throws {
+        let broker = try TestBroker()
+        let stalled = try ZMQSocket(context: broker.context, type: .sub)
+        try stalled.setHighWaterMarks(send: 10, receive: 10)
+        try stalled.subscribe("")
+        try stalled.connect(broker.endpoints.events)
+        let id = try broker.createSession()
+        let client = broker.client(timeoutMs: 5_000)
+        for index in 0..<3_000 {
+            _ = try client.call(
+                "session:addMessage",
+                [
+                    "sessionId": .string(id), "role": "user", "content": .string("event flood \(index)"),
+                ])
+        }
+        #expect(try broker.call("session:get", ["sessionId": .string(id)])["messageCount"] == 3_000)
+        #expect(try broker.call("events:since", ["seq": 3_000])["events"]?.arrayValue?.count == 1)
+        stalled.close()
+    }
+
     @Test("data survives a restart; the event sequence continues")
     func restartPersistence() throws {
         let directory = TestBroker.makeDirectory()

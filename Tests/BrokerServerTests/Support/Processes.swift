@@ -62,10 +62,15 @@ enum Processes {
     }
 
     /// Starts a long-running program with its stderr going to a file.
-    static func start(_ executable: String, _ arguments: [String], logFile: String) throws -> Process {
+    static func start(
+        _ executable: String, _ arguments: [String], logFile: String, environment: [String: String] = [:]
+    ) throws -> Process {
         let process = Process()
         process.executableURL = productsDirectory.appendingPathComponent(executable)
         process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
         _ = FileManager.default.createFile(atPath: logFile, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
         process.standardError = log
