@@ -17,7 +17,8 @@ for _ in $(seq 1 50); do "$bin/brokerctl" ping --timeout 0.2 --retries 1 >/dev/n
 
 first_event=$("$bin/brokerctl" stats --json | jq .lastEventSeq)
 
-run() { echo "\$ brokerctl $*"; "$bin/brokerctl" "$@"; echo; }
+# Shows each command as you would type it (quoted), then runs it.
+run() { printf '$ brokerctl'; printf ' %q' "$@"; echo; "$bin/brokerctl" "$@"; echo; }
 run ping
 session=$("$bin/brokerctl" session create --type dev --feature demo-feature --task task-1 \
     --agent "You are the Dev agent. Make the checks pass." --context '{"repo": "demo", "branch": "main"}')
