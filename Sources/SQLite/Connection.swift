@@ -54,12 +54,24 @@ public final class Connection {
     /// Frames in the WAL after this connection's last commit (0 until `trackWALSize()`).
     public var walFrames: Int { Int(walFrameCount.pointee) }
 
-    /// Runs a checkpoint and returns the WAL's frames and how many of them are now in the database file.
+    /// How far a checkpoint goes.
+    public enum CheckpointMode: Sendable {
+        /// Copies what it can without waiting for readers or the writer.
+        case passive
+        /// Copies everything, waits for readers, then truncates the WAL to zero bytes (used at shutdown).
+        case truncate
+
+        var rawValue: Int32 { self == .passive ? SQLITE_CHECKPOINT_PASSIVE : SQLITE_CHECKPOINT_TRUNCATE }
+    }
+
+    /// Copies WAL frames into the database file; returns the WAL's frames and how many are now copied.
+    /// A busy database (another checkpoint running) is not an error: it reports what is copied so far.
     @discardableResult
-    public func checkpoint(restart: Bool = false) throws(SQLiteError) -> (walFrames: Int, checkpointed: Int) {
-        var log: Int32 = 0, done: Int32 = 0
-        let mode = restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE
-        let rc = sqlite3_wal_checkpoint_v2(handle, nil, mode, &log, &done)
+    public func checkpoint(_ mode: CheckpointMode = .passive) throws(SQLiteError) -> (walFrames: Int, checkpointed: Int)
+    {
+        var log: Int32 = 0
+        var done: Int32 = 0
+        let rc = sqlite3_wal_checkpoint_v2(handle, nil, mode.rawValue, &log, &done)
         guard rc == SQLITE_OK || rc == SQLITE_BUSY else { throw error(rc) }
         return (Int(log), Int(done))
     }

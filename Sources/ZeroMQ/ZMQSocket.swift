@@ -135,9 +135,4 @@ public final class ZMQSocket {
             flags = 0  // the rest of a multipart message is already here
         }
     }
-
-    /// Whether the socket has a message waiting (ZMQ_EVENTS & POLLIN), without blocking.
-    public var hasIncoming: Bool {
-        ((try? intOption(ZMQ_EVENTS)) ?? 0) & Int32(ZMQ_POLLIN) != 0
-    }
 }

@@ -35,7 +35,7 @@ func measureStoreWrites(directory: String, sessions: Int, batch: Int, total: Int
         for command in commands[index..<min(total, index + batch)] { _ = try writer.apply(.addMessage(command)) }
         _ = try writer.commitBatch()
         index += batch
-        if index % 10_000 == 0 { try DatabaseFile.checkpoint(checkpointer) }
+        if index % 10_000 == 0 { try checkpointer.checkpoint() }
     }
     return (nowMicros() - start) / Double(total)
 }

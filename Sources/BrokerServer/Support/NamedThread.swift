@@ -34,8 +34,6 @@ public final class NamedThread: @unchecked Sendable {
     /// Waits until the thread's body has returned.
     public func join() { _ = done.wait() }
 
-    /// Waits up to `milliseconds`; true if the body returned.
-    public func join(milliseconds: Int) -> Bool { done.wait(milliseconds: milliseconds) ?? false }
 }
 
 private final class ThreadBody {

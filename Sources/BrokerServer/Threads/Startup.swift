@@ -76,7 +76,7 @@ enum Checkpointer {
             return logger.error("checkpointer: cannot open the database: \(error)")
         }
         while shared.stopRequested.wait(milliseconds: 250) == nil {
-            do { try DatabaseFile.checkpoint(connection) } catch {
+            do { try connection.checkpoint() } catch {
                 logger.debug("checkpointer: \(error)")
             }
         }

@@ -101,7 +101,7 @@ final class WriteCommitter {
     func close() {
         do {
             connection.resetAll()
-            try DatabaseFile.checkpoint(connection, truncate: true)
+            try connection.checkpoint(.truncate)
         } catch {
             logger.warning("writer: final WAL checkpoint failed: \(error)")
         }

@@ -56,7 +56,7 @@ public final class DatabaseFile: @unchecked Sendable {
     }
 
     /// The connection that does all writing: WAL, the chosen sync mode, no automatic checkpoints
-    /// (they would stall a commit; `checkpoint()` runs them off the hot path).
+    /// (they would stall a commit; `Connection.checkpoint` runs them off the hot path).
     public func openWriter() throws(StoreError) -> Connection {
         do {
             let connection = try Connection(path: path)
@@ -66,7 +66,7 @@ public final class DatabaseFile: @unchecked Sendable {
             connection.trackWALSize()
             try connection.execute("PRAGMA foreign_keys=OFF")
             try connection.execute("PRAGMA cache_size=-65536")
-            // Savepoint journals stay in memory: on disk they cost a write per command.
+            // Temporary b-trees (sorts, statement journals) stay in memory rather than in temp files.
             try connection.execute("PRAGMA temp_store=MEMORY")
             return connection
         } catch {
@@ -85,12 +85,6 @@ public final class DatabaseFile: @unchecked Sendable {
         } catch {
             throw StoreError.sqlite(error)
         }
-    }
-
-    /// Copies WAL pages into the database file without blocking the writer (PASSIVE),
-    /// or completely and truncating the WAL (`truncate`, used at shutdown).
-    public static func checkpoint(_ connection: Connection, truncate: Bool = false) throws(SQLiteError) {
-        try connection.execute("PRAGMA wal_checkpoint(\(truncate ? "TRUNCATE" : "PASSIVE"))")
     }
 
     /// The size of the database and its WAL on disk, in bytes.

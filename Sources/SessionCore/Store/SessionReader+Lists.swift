@@ -54,13 +54,13 @@ extension SessionReader {
             writer.raw("{\"seq\":")
             writer.int(lastSeq)
             writer.raw(",\"messageId\":")
-            select.withBytes(1) { writer.rawString($0) }
+            select.withBytes(1) { writer.string(utf8: $0) }
             writer.raw(",\"role\":")
-            select.withBytes(2) { writer.rawString($0) }
+            select.withBytes(2) { writer.string(utf8: $0) }
             writer.raw(",\"content\":")
-            select.withBytes(3) { writer.rawString($0) }
-            if !select.isNull(4) { writer.raw(",\"name\":"); select.withBytes(4) { writer.rawString($0) } }
-            if !select.isNull(5) { writer.raw(",\"toolCallId\":"); select.withBytes(5) { writer.rawString($0) } }
+            select.withBytes(3) { writer.string(utf8: $0) }
+            if !select.isNull(4) { writer.raw(",\"name\":"); select.withBytes(4) { writer.string(utf8: $0) } }
+            if !select.isNull(5) { writer.raw(",\"toolCallId\":"); select.withBytes(5) { writer.string(utf8: $0) } }
             if !select.isNull(6) { writer.raw(",\"metadata\":"); select.withBytes(6) { writer.rawBytes($0) } }
             writer.raw(",\"tokens\":")
             writer.int(select.int(7))
@@ -113,12 +113,5 @@ extension SessionReader {
         } catch {
             throw Self.internalError(error)
         }
-    }
-}
-
-extension JSONWriter {
-    /// Writes UTF-8 bytes from the database as a JSON string literal.
-    mutating func rawString(_ utf8: UnsafeBufferPointer<UInt8>) {
-        string(utf8: utf8)
     }
 }
