@@ -50,7 +50,8 @@ let package = Package(
         .target(
             name: "BrokerServer",
             dependencies: [
-                "ZeroMQ", "SessionCore", "BrokerProtocol", "CSystem", .product(name: "Logging", package: "swift-log"),
+                "ZeroMQ", "SessionCore", "BrokerProtocol", "ModelProviders", "CSystem",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         // Models behind one interface: OpenAI-compatible, Anthropic, a local command, recorded answers.

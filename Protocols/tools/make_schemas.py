@@ -55,6 +55,11 @@ DOCUMENT = {
 }
 ROLE = {"enum": ["system", "user", "assistant", "tool"]}
 STRINGS = {"type": "array", "items": {"type": "string"}, "maxItems": 10000}
+TOKEN_LIMIT = {"type": "integer", "minimum": 256, "maximum": 10000000}
+REASON = {"enum": ["auto", "manual"], "description": "auto: the threshold was reached; manual: session:compact"}
+SUMMARIZER = {"type": "string", "minLength": 1, "description": "the summarizer whose checkpoint was used"}
+# Compaction instructions for the summarizer: at most 64 KiB (maxLength bounds the byte limit from above).
+INSTRUCTIONS = {"type": "string", "maxLength": 65536}
 
 
 def nullable(schema):
@@ -94,10 +99,11 @@ SESSION_SUMMARY = obj(
         "featureId": IDENT,
         "taskId": {"type": ["string", "null"], "minLength": 1},
         "state": IDENT,
-        "tokenLimit": {"type": "integer", "minimum": 256, "maximum": 10000000},
+        "tokenLimit": TOKEN_LIMIT,
         "messageCount": {**COUNT, "description": "active (not archived) messages"},
         "archivedCount": COUNT,
         "tokens": {**COUNT, "description": "tokens of the active messages"},
+        "requestTokens": {**COUNT, "description": "stored size of the next built request without its user message"},
         "checkpointVersion": COUNT,
         "createdAt": TIMESTAMP,
         "updatedAt": TIMESTAMP,
@@ -105,14 +111,16 @@ SESSION_SUMMARY = obj(
             {
                 "compactions": COUNT,
                 "tokensSaved": COUNT,
-                "lastCompactionMs": {"type": ["integer", "null"], "minimum": 0},
+                "lastCompactionMs": {"type": ["integer", "null"], "minimum": 0,
+                                     "description": "duration of the last compaction"},
+                "lastCompactionAt": {**nullable(TIMESTAMP), "description": "commit time of the last compaction"},
             },
-            ["compactions", "tokensSaved", "lastCompactionMs"],
+            ["compactions", "tokensSaved", "lastCompactionMs", "lastCompactionAt"],
         ),
     },
     [
         "sessionId", "type", "featureId", "taskId", "state", "tokenLimit", "messageCount", "archivedCount",
-        "tokens", "checkpointVersion", "createdAt", "updatedAt", "metrics",
+        "tokens", "requestTokens", "checkpointVersion", "createdAt", "updatedAt", "metrics",
     ],
 )
 
@@ -139,18 +147,53 @@ MESSAGE = obj(
     description="A stored message; name, toolCallId and metadata appear only when they were given.",
 )
 
+CHECKPOINT_ITEMS = {
+    "summary": {"type": "string"},
+    "completed": {"type": "array", "items": {"type": "string"}},
+    "pending": {"type": "array", "items": {"type": "string"}},
+    "decisions": {"type": "array", "items": {"type": "string"}},
+    "blockers": {"type": "array", "items": {"type": "string"}},
+}
+
 CHECKPOINT = obj(
-    {
-        "sessionId": SESSION_ID,
-        "version": COUNT,
-        "summary": {"type": "string"},
-        "completed": {"type": "array", "items": {"type": "string"}},
-        "pending": {"type": "array", "items": {"type": "string"}},
-        "decisions": {"type": "array", "items": {"type": "string"}},
-        "blockers": {"type": "array", "items": {"type": "string"}},
-        "updatedAt": TIMESTAMP,
-    },
+    {"sessionId": SESSION_ID, "version": COUNT, **CHECKPOINT_ITEMS, "updatedAt": TIMESTAMP},
     ["sessionId", "version", "summary", "completed", "pending", "decisions", "blockers", "updatedAt"],
+)
+
+# The members session:buildRequest and session:previewRequest share (spec section 17).
+BUILT_REQUEST = {
+    "sessionId": SESSION_ID,
+    "systemPrompt": {"type": "string", "description": "the session's sections as markdown (spec 17.1)"},
+    "userPrompt": {"type": "string", "description": "the user message, as given"},
+    "omittedMessages": {**COUNT, "description": "oldest active messages left out to stay within tokenLimit"},
+    "includedMessages": COUNT,
+    "tokenLimit": TOKEN_LIMIT,
+    "checkpointVersion": {**COUNT, "description": "the checkpoint version rendered"},
+    "exact": {"type": "boolean", "description": "true when counted with cl100k_base, false for the approximation"},
+}
+BUILT_REQUEST_REQUIRED = [
+    "sessionId", "systemPrompt", "userPrompt", "omittedMessages", "includedMessages", "tokenLimit",
+    "checkpointVersion", "exact",
+]
+
+COMPACTION = obj(
+    {
+        "checkpointVersion": {**SEQ, "description": "the checkpoint version the compaction wrote"},
+        "reason": REASON,
+        "summarizer": SUMMARIZER,
+        "fromSeq": {**COUNT, "description": "first archived seq (0: none archived)"},
+        "throughSeq": {**COUNT, "description": "last archived seq (0: none archived)"},
+        "messageCount": {**COUNT, "description": "messages archived"},
+        "tokensBefore": COUNT,
+        "tokensAfter": COUNT,
+        "tokensSaved": COUNT,
+        "durationMs": COUNT,
+        "instructions": {"type": ["string", "null"]},
+        "createdAt": TIMESTAMP,
+    },
+    ["checkpointVersion", "reason", "summarizer", "fromSeq", "throughSeq", "messageCount", "tokensBefore",
+     "tokensAfter", "tokensSaved", "durationMs", "instructions", "createdAt"],
+    description="One committed compaction (session:listCompactions).",
 )
 
 
@@ -201,7 +244,32 @@ EVENTS = {
         "checkpoint:updated",
         {"sessionId": SESSION_ID, "version": SEQ},
         ["sessionId", "version"],
-        "A new checkpoint version was written (session:updateCheckpoint, or session:reset).",
+        "A new checkpoint version was written (session:updateCheckpoint, session:reset, or a compaction).",
+    ),
+    "compaction:start": event(
+        "compaction:start",
+        {"sessionId": SESSION_ID, "reason": REASON,
+         "tokensBefore": {**COUNT, "description": "the session's requestTokens at the snapshot"},
+         "messageCount": {**COUNT, "description": "active messages at the snapshot"}},
+        ["sessionId", "reason", "tokensBefore", "messageCount"],
+        "A compaction of the session started (automatic, or session:compact).",
+    ),
+    "compaction:complete": event(
+        "compaction:complete",
+        {"sessionId": SESSION_ID, "reason": REASON, "tokensBefore": COUNT, "tokensAfter": COUNT,
+         "tokensSaved": COUNT, "durationMs": COUNT, "checkpointVersion": SEQ, "summarizer": SUMMARIZER,
+         "messageCount": {**COUNT, "description": "messages archived"}},
+        ["sessionId", "reason", "tokensBefore", "tokensAfter", "tokensSaved", "durationMs", "checkpointVersion",
+         "summarizer", "messageCount"],
+        "A compaction was committed: new checkpoint version, messages archived (sent after checkpoint:updated).",
+    ),
+    "compaction:error": event(
+        "compaction:error",
+        {"sessionId": SESSION_ID, "reason": REASON, "error": {"type": "string", "minLength": 1},
+         "willRetry": {"type": "boolean"}, "attempt": {"type": "integer", "minimum": 1},
+         "summarizer": {**SUMMARIZER, "description": "the summarizer that failed"}},
+        ["sessionId", "reason", "error", "willRetry", "attempt", "summarizer"],
+        "One attempt of a compaction failed (a summary refused, or a swap that could not be applied).",
     ),
 }
 
@@ -253,7 +321,7 @@ METHODS = {
             "state": IDENT,
             "context": DOCUMENT,
             "agentDescription": DOCUMENT,
-            "tokenLimit": {"type": "integer", "minimum": 256, "maximum": 10000000},
+            "tokenLimit": TOKEN_LIMIT,
         }, ["type", "featureId"]),
         SESSION_SUMMARY,
     ),
@@ -363,6 +431,68 @@ METHODS = {
              "checkpointVersion": SEQ},
             ["sessionId", "archivedCount", "fromSeq", "toSeq", "checkpointVersion"]),
     ),
+    "session:buildRequest": (
+        params({"sessionId": IDENT, "userMessage": {"type": "string"}}, ["sessionId", "userMessage"]),
+        obj({**BUILT_REQUEST,
+             "totalTokens": {**COUNT, "description": "count(systemPrompt) + count(userPrompt), never over tokenLimit"}},
+            BUILT_REQUEST_REQUIRED + ["totalTokens"]),
+    ),
+    "session:previewRequest": (
+        params({"sessionId": IDENT, "userMessage": {"type": "string"}}, ["sessionId"]),
+        obj({**BUILT_REQUEST,
+             "breakdown": obj({
+                 "agentDescTokens": {**COUNT, "description": "the agent description section"},
+                 "contextTokens": {**COUNT, "description": "the context section"},
+                 "checkpointTokens": {**COUNT, "description": "the checkpoint section"},
+                 "messagesTokens": {**COUNT, "description": "the conversation section"},
+                 "userPromptTokens": {**COUNT, "description": "the user prompt"},
+                 "total": {**COUNT, "description": "the sum of the five parts: count(systemPrompt) + count(userPrompt)"},
+             }, ["agentDescTokens", "contextTokens", "checkpointTokens", "messagesTokens", "userPromptTokens",
+                 "total"])},
+            BUILT_REQUEST_REQUIRED + ["breakdown"]),
+    ),
+    "session:compact": (
+        params({"sessionId": IDENT, "instructions": INSTRUCTIONS, "requestId": CLIENT_ID}, ["sessionId"]),
+        obj({
+            "sessionId": SESSION_ID,
+            "reason": {"const": "manual"},
+            "checkpointVersion": {**SEQ, "description": "the version written"},
+            "archivedCount": COUNT,
+            "fromSeq": {**COUNT, "description": "first archived seq (0: none archived)"},
+            "throughSeq": {**COUNT, "description": "last archived seq (0: none archived)"},
+            "tokensBefore": {**COUNT, "description": "requestTokens before the swap"},
+            "tokensAfter": {**COUNT, "description": "requestTokens after the swap"},
+            "tokensSaved": {**COUNT, "description": "max(0, tokensBefore - tokensAfter)"},
+            "durationMs": COUNT,
+            "summarizer": SUMMARIZER,
+        }, ["sessionId", "reason", "checkpointVersion", "archivedCount", "fromSeq", "throughSeq", "tokensBefore",
+            "tokensAfter", "tokensSaved", "durationMs", "summarizer"]),
+    ),
+    "session:previewCompaction": (
+        params({"sessionId": IDENT, "instructions": INSTRUCTIONS}, ["sessionId"]),
+        obj({
+            "sessionId": SESSION_ID,
+            "archive": obj({
+                "fromSeq": {**COUNT, "description": "first seq that would be archived (0: none)"},
+                "throughSeq": {**COUNT, "description": "last seq that would be archived (0: none)"},
+                "messageCount": COUNT,
+                "tokens": {**COUNT, "description": "prompt tokens of those messages"},
+            }, ["fromSeq", "throughSeq", "messageCount", "tokens"]),
+            "keptMessages": {**COUNT, "description": "active messages that would stay active"},
+            "checkpoint": obj({"version": {**SEQ, "description": "the version it would get"}, **CHECKPOINT_ITEMS},
+                              ["version", "summary", "completed", "pending", "decisions", "blockers"]),
+            "tokensBefore": COUNT,
+            "tokensAfter": COUNT,
+            "summarizer": SUMMARIZER,
+        }, ["sessionId", "archive", "keptMessages", "checkpoint", "tokensBefore", "tokensAfter", "summarizer"]),
+    ),
+    "session:listCompactions": (
+        params({"sessionId": IDENT, "limit": {"type": "integer", "minimum": 1, "maximum": 1000}}, ["sessionId"]),
+        obj({"sessionId": SESSION_ID,
+             "compactions": {"type": "array", "items": {"$ref": "#/$defs/compaction"},
+                             "description": "newest first"}},
+            ["sessionId", "compactions"], defs={"compaction": COMPACTION}),
+    ),
     "events:since": (
         params({
             "seq": {**COUNT, "description": "return events after this seq (0: from the start)"},
@@ -408,6 +538,13 @@ ERROR = obj(
                         "currentVersion": {"type": "integer", "minimum": 0,
                                            "description": "the session's checkpoint version (conflict, not_found)"},
                         "messageId": {"type": "string", "description": "the messageId used elsewhere (conflict)"},
+                        "requestId": {"type": "string",
+                                      "description": "the requestId used with another method or session (conflict)"},
+                        "part": {"enum": ["agentDescription", "context", "checkpoint", "userMessage"],
+                                 "description": "the largest part of a request over its session's tokenLimit (too_large)"},
+                        "partTokens": {**COUNT, "description": "that part's tokens (too_large)"},
+                        "requiredTokens": {**COUNT, "description": "tokens the request needs before any message (too_large)"},
+                        "tokenLimit": {**COUNT, "description": "the session's tokenLimit (too_large)"},
                     },
                     ["kind"],
                 ),
@@ -418,6 +555,10 @@ ERROR = obj(
     ["jsonrpc", "id", "error"],
     description="An error reply. error.code is fixed by error.data.kind.",
 )
+# A request over its session's tokenLimit names its largest part and all the figures.
+ERROR["properties"]["error"]["properties"]["data"]["dependentRequired"] = {
+    "part": ["partTokens", "requiredTokens", "tokenLimit"],
+}
 ERROR["allOf"] = [
     {
         "if": {"properties": {"error": {"properties": {"data": {"properties": {"kind": {"const": kind}}}}}}},

@@ -1,6 +1,7 @@
 import BrokerProtocol
 import CSystem
 import Logging
+import ModelProviders
 import SQLite
 import SessionCore
 import ZeroMQ
@@ -85,6 +86,9 @@ final class Running: Sendable {
             logger.notice("recounted \(recount.recountedMessages) stored messages with the exact tokenizer")
         }
         let shared = BrokerShared(configuration: configuration, database: database, counter: counter)
+        let summarizer = try configuration.compaction.model.map { settings in
+            ModelSummarizer(provider: try settings.makeProvider(environment: ProcessIO.environment()))
+        }
         let context = try ZMQContext(ioThreads: 1)
         var threads: [NamedThread] = []
 
@@ -110,6 +114,10 @@ final class Running: Sendable {
                         readerStarted.set(.success(""))
                         let reader = SessionReader(
                             connection: connection, counter: counter, maxPageBytes: configuration.maxReplyBytes)
+                        reader.compactionPolicy = configuration.compaction.policy
+                        reader.onCompactionDue = { [compactions = shared.compactions] id in
+                            compactions.requestAuto(id)
+                        }
                         ReaderLoop(shared: shared, reader: reader).run()
                     } catch {
                         readerStarted.set(.failure(BrokerStartError(message: "cannot open a reader: \(error)")))
@@ -121,6 +129,16 @@ final class Running: Sendable {
             }
         }
         threads.append(NamedThread(name: "broker-ckpt") { Checkpointer.run(shared: shared, logger: logger) })
+        threads.append(
+            NamedThread(name: "broker-compact") {
+                do {
+                    let reader = SessionReader(connection: try database.openReader(), counter: counter)
+                    Compactor(shared: shared, reader: reader, model: summarizer, logger: logger).run()
+                } catch {
+                    // Sessions are still served and requests still kept within their limits, by omission.
+                    logger.error("compactor: cannot open the database; compaction is off: \(error)")
+                }
+            })
 
         let apiStarted = Latch<Result<String, BrokerStartError>>()
         let apiThread = NamedThread(name: "broker-api") {
@@ -145,6 +163,7 @@ final class Running: Sendable {
         shared.stopRequested.set(true)
         shared.writeQueue.close()
         shared.readQueue.close()
+        shared.compactions.queue.close()
         for thread in threads { thread.join() }
     }
 
@@ -153,6 +172,7 @@ final class Running: Sendable {
         guard shared.stopRequested.trySet(true) else { return _ = stopped.wait() }
         shared.outbox.wakeup.signal()
         apiThread.join()
+        shared.compactions.queue.close()
         shared.writeQueue.close()
         shared.readQueue.close()
         for thread in threads { thread.join() }

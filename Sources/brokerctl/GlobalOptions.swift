@@ -26,11 +26,16 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Calls one method and returns its result.
-    func call(_ method: String, _ params: JSONObject = JSONObject()) throws -> JSON {
+    /// `atLeastSeconds` and `attempts` override the flags for requests that take long and must not be
+    /// sent twice (a compaction).
+    func call(
+        _ method: String, _ params: JSONObject = JSONObject(), atLeastSeconds: Double = 0, attempts: Int? = nil
+    ) throws -> JSON {
         guard timeout > 0, retries > 0 else { throw UsageError("--timeout and --retries must be positive") }
         let context = try ZMQContext()
         let client = RPCClient(
-            endpoint: apiEndpoint, context: context, timeoutMs: Int(timeout * 1000), attempts: retries)
+            endpoint: apiEndpoint, context: context, timeoutMs: Int(max(timeout, atLeastSeconds) * 1000),
+            attempts: attempts ?? retries)
         return try client.call(method, params)
     }
 

@@ -22,10 +22,7 @@ enum BrokerctlMain {
             command = try Brokerctl.parseAsRoot()
         } catch {
             let code = Brokerctl.exitCode(for: error)
-            if code == .success {  // --help, --version
-                print(Brokerctl.fullMessage(for: error))
-                exit(Exit.done)
-            }
+            if code == .success { Brokerctl.exit(withError: error) }  // --help, --version: printed, exit 0
             printError(Brokerctl.fullMessage(for: error))
             exit(Exit.usage)
         }
@@ -44,7 +41,7 @@ enum BrokerctlMain {
             exit(Exit.usage)
         } catch {
             let code = Brokerctl.exitCode(for: error)
-            if code == .success { exit(Exit.done) }
+            if code == .success { Brokerctl.exit(withError: error) }  // `help SUBCOMMAND` lands here
             printError(Brokerctl.fullMessage(for: error))
             exit(code == .validationFailure ? Exit.usage : Exit.brokerError)
         }
@@ -62,5 +59,7 @@ struct Brokerctl: ParsableCommand {
         commandName: "brokerctl",
         abstract: "Inspect and drive an AgentBroker.",
         discussion: "Exit codes: 0 done, 1 the broker answered an error, 2 usage error, 3 broker unreachable.",
-        subcommands: [Ping.self, Stats.self, SessionCommand.self, Events.self, TokensCommand.self])
+        subcommands: [
+            Ping.self, Stats.self, SessionCommand.self, CheckpointCommand.self, Events.self, TokensCommand.self,
+        ])
 }

@@ -11,6 +11,7 @@ struct SessionCommand: ParsableCommand {
         subcommands: [
             SessionList.self, SessionShow.self, SessionCreate.self, SessionAdd.self, SessionMessages.self,
             SessionCheckpoint.self, SessionContext.self, SessionClear.self, SessionRemove.self,
+            SessionRequest.self, SessionCompact.self, SessionCompactions.self,
         ])
 }
 

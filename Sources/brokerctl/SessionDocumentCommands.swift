@@ -37,21 +37,47 @@ struct SessionCheckpoint: ParsableCommand {
             if let version { params["version"] = .int(version) }
             checkpoint = try global.call("session:getCheckpoint", params)
         }
-        global.output(checkpoint) {
-            print(
-                "checkpoint v\(Pretty.cell(checkpoint["version"])) of \(sessionId), "
-                    + "updated \(Pretty.cell(checkpoint["updatedAt"]))"
-            )
-            if let summary = checkpoint["summary"]?.stringValue, !summary.isEmpty { print("summary: \(summary)") }
-            for (title, key, mark) in [
-                ("Completed", "completed", "[x]"), ("Pending", "pending", "[ ]"),
-                ("Decisions", "decisions", "*"), ("Blockers", "blockers", "!"),
-            ] {
-                let items = checkpoint[key]?.arrayValue ?? []
-                guard !items.isEmpty else { continue }
-                print("\(title):")
-                for item in items { print("  \(mark) \(Pretty.cell(item))") }
-            }
+        global.output(checkpoint) { CheckpointText.print(checkpoint, sessionId: sessionId) }
+    }
+}
+
+/// `brokerctl checkpoint show`: the same view as `session checkpoint`, under the name the issue gives.
+struct CheckpointCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoint", abstract: "Show checkpoints.", subcommands: [CheckpointShow.self])
+}
+
+struct CheckpointShow: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Show a session's checkpoint (the current version, or --version N).")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The session id.") var sessionId: String
+    @Option(help: "Show this version instead of the current one.") var version: Int64?
+
+    func run() throws {
+        var params = JSONObject([("sessionId", .string(sessionId))])
+        if let version { params["version"] = .int(version) }
+        let checkpoint = try global.call("session:getCheckpoint", params)
+        global.output(checkpoint) { CheckpointText.print(checkpoint, sessionId: sessionId) }
+    }
+}
+
+/// A checkpoint for people: version, summary, then the four lists with their marks.
+enum CheckpointText {
+    static func print(_ checkpoint: JSON, sessionId: String) {
+        Swift.print(
+            "checkpoint v\(Pretty.cell(checkpoint["version"])) of \(sessionId), "
+                + "updated \(Pretty.cell(checkpoint["updatedAt"]))"
+        )
+        if let summary = checkpoint["summary"]?.stringValue, !summary.isEmpty { Swift.print("summary: \(summary)") }
+        for (title, key, mark) in [
+            ("Completed", "completed", "[x]"), ("Pending", "pending", "[ ]"),
+            ("Decisions", "decisions", "*"), ("Blockers", "blockers", "!"),
+        ] {
+            let items = checkpoint[key]?.arrayValue ?? []
+            guard !items.isEmpty else { continue }
+            Swift.print("\(title):")
+            for item in items { Swift.print("  \(mark) \(Pretty.cell(item))") }
         }
     }
 }

@@ -31,9 +31,11 @@ METHODS = [
     "session:addMessage", "session:getMessages", "session:getCheckpoint", "session:updateCheckpoint",
     "session:getContext", "session:setContext", "session:getAgentDescription", "session:setAgentDescription",
     "session:estimateSize", "session:clearMessages", "session:reset", "events:since",
+    "session:buildRequest", "session:previewRequest", "session:compact", "session:previewCompaction",
+    "session:listCompactions",
 ]
 TOPICS = ["session:created", "session:message", "session:cleared", "session:updated", "session:deleted",
-          "checkpoint:updated"]
+          "checkpoint:updated", "compaction:start", "compaction:complete", "compaction:error"]
 KIND_CODES = {
     "parse_error": -32700, "invalid_request": -32600, "method_not_found": -32601, "invalid_params": -32602,
     "internal": -32603, "not_found": -32001, "conflict": -32002, "too_large": -32003, "unauthorized": -32004,
@@ -316,7 +318,7 @@ class Run:
         self.feature = f"{self.tag}-feature"
         self.sessions = []  # ids this run created, deleted at the end
         self.subscriber = Subscriber(self.context, args.events, self.report, self.schemas,
-                                     ["session:", "checkpoint:"])
+                                     ["session:", "checkpoint:", "compaction:"])
         self.exact = None
         self.b_messages = 0
         self.a = self.b = self.c = None
@@ -354,6 +356,7 @@ class Run:
         self.scenario(self.dealer_pipelining)
         self.scenario(self.bad_input)
         self.scenario(self.limits)
+        self.scenario(self.requests_and_compaction, needs_sessions=False)
         self.scenario(self.replay)
         self.scenario(self.stats, needs_sessions=False)
         self.scenario(self.deletion)
@@ -871,6 +874,280 @@ class Run:
         self.report.check(f"a frame over ZMQ_MAXMSGSIZE ({transport + 1} bytes) gets no reply", not got_reply)
         c.ok("the broker still serves others after dropping that peer", "broker:ping")
 
+    def requests_and_compaction(self):
+        """session:buildRequest/previewRequest under a token limit, then a manual compaction (spec 17, 18).
+
+        The session is sized so that its messages overflow tokenLimit while holding fewer prompt tokens
+        than the default compaction.minGainTokens (1000): with the default configuration no automatic
+        compaction starts, so every compaction seen here is the manual one.
+        """
+        c = self.client
+        self.section("request building and compaction")
+        limit = 2000
+        sid = f"{self.tag}-R"
+        created = c.ok("session:create tokenLimit 2000", "session:create",
+                       {"sessionId": sid, "type": "dev", "featureId": f"{self.tag}-requests",
+                        "agentDescription": "You keep the parser and the writer in step.",
+                        "context": {"repo": "agentbroker"}, "tokenLimit": limit})
+        self.report.require("create: tokenLimit 2000, no compaction yet (lastCompactionAt null), requestTokens > 0",
+                            created is not None and created["tokenLimit"] == limit and created["requestTokens"] > 0
+                            and created["metrics"]["compactions"] == 0
+                            and created["metrics"]["lastCompactionAt"] is None, short(created))
+        self.sessions.append(sid)
+        first = {"sessionId": sid, "summary": "Parser done; writer next.", "completed": ["parser"],
+                 "pending": ["writer", "tests"], "decisions": ["use SQLite WAL"], "blockers": ["no CI runner yet"],
+                 "expectedVersion": 0}
+        one = c.ok("session:updateCheckpoint (items a compaction must keep)", "session:updateCheckpoint", first)
+        self.report.require("checkpoint version 1 written", one is not None and one["version"] == 1, short(one))
+
+        # Size the context so that the fixed sections hold 1250 to 1450 tokens, whatever the counter: measure a
+        # context well under the limit, then scale it.
+        words = "the parser reads each frame and the writer commits every batch to disk before it answers".split()
+        n, fixed, preview = 300, None, None
+        for attempt in range(6):
+            notes = " ".join(words[i % len(words)] for i in range(n))
+            context = {"repo": "agentbroker", "files": ["Parser.swift", "Writer.swift"], "notes": notes}
+            c.ok(f"session:setContext ({n} words of notes)", "session:setContext", {"sessionId": sid, "context": context})
+            preview = c.ok("session:previewRequest (no messages, no userMessage)", "session:previewRequest",
+                           {"sessionId": sid}, via="dealer" if attempt % 2 else "req")
+            self.report.require("previewRequest answers", preview is not None)
+            b = preview["breakdown"]
+            fixed = b["agentDescTokens"] + b["contextTokens"] + b["checkpointTokens"]
+            if 1250 <= fixed <= 1450:
+                break
+            n = max(50, round(n * (1350 - (fixed - b["contextTokens"])) / max(1, b["contextTokens"])))
+        self.report.require("the fixed sections can be sized to 1250..1450 tokens", 1250 <= fixed <= 1450,
+                            f"{fixed} tokens with {n} words")
+        exact = preview["exact"]
+        b = preview["breakdown"]
+        parts = (b["agentDescTokens"] + b["contextTokens"] + b["checkpointTokens"] + b["messagesTokens"]
+                 + b["userPromptTokens"])
+        prompt = preview["systemPrompt"]
+        self.report.check("previewRequest: the five parts add up to total, total <= tokenLimit",
+                          parts == b["total"] and b["total"] <= limit and preview["tokenLimit"] == limit, short(b))
+        self.report.check("previewRequest without messages: no conversation, userPrompt '', nothing omitted",
+                          b["messagesTokens"] == 0 and b["userPromptTokens"] == 0 and preview["userPrompt"] == ""
+                          and preview["includedMessages"] == 0 and preview["omittedMessages"] == 0
+                          and "# Conversation" not in prompt, short(preview))
+        self.report.check("systemPrompt: sections in order (agent description, context, checkpoint), each ends with a blank line",
+                          prompt.startswith("# Agent description\n\nYou keep the parser and the writer in step.\n\n# Context\n\n")
+                          and "\n\n## notes\n\n" in prompt and "\n\n## files\n\n- Parser.swift\n- Writer.swift\n\n" in prompt
+                          and "\n\n# Checkpoint\n\nVersion 1.\n\nParser done; writer next.\n\n" in prompt
+                          and "\n\n## Pending\n\n- writer\n- tests\n\n" in prompt and prompt.endswith("\n\n")
+                          and preview["checkpointVersion"] == 1, short(prompt[:200]) + " ... " + short(prompt[-200:]))
+        detail = c.ok("session:get (requestTokens)", "session:get", {"sessionId": sid})
+        if exact and detail is not None:
+            self.report.check("requestTokens is the previewed total (exact counts, no messages)",
+                              detail["requestTokens"] == b["total"], f"{detail['requestTokens']} vs {b['total']}")
+
+        # Messages until the next request no longer fits.
+        sentence = ("we checked the frame sizes again and the replies still arrive in order, so the next step is "
+                    "the writer and its tests, which the team will review tomorrow morning")
+        sent, request_tokens, checked_sum = [], 0, False
+        for index in range(1, 41):
+            add = {"sessionId": sid, "role": "user" if index % 2 else "assistant",
+                   "content": f"note m{index:02d}: {sentence}"}
+            if index == 4:
+                add["metadata"] = {"toolCalls": [{"id": f"{self.tag}-call-r1", "name": "run_tests"}]}
+            if index == 5:
+                add.update(role="tool", name="runner", toolCallId=f"{self.tag}-call-r1")
+            r = c.ok(f"session:addMessage m{index:02d} ({add['role']})", "session:addMessage", add,
+                     via="dealer" if index % 2 else "req")
+            self.report.require(f"m{index:02d} stored with seq {index}", r is not None and r["seq"] == index, short(r))
+            sent.append(add)
+            detail = c.ok(f"session:get after m{index:02d}", "session:get", {"sessionId": sid})
+            self.report.require("session:get answers", detail is not None)
+            self.report.require("requestTokens grows with each message", detail["requestTokens"] > request_tokens,
+                                f"{detail['requestTokens']} after {request_tokens}")
+            request_tokens = detail["requestTokens"]
+            if index == 3:
+                small = c.ok("session:previewRequest with 3 messages", "session:previewRequest", {"sessionId": sid})
+                if small is not None:
+                    sb = small["breakdown"]
+                    self.report.check("3 messages fit: all included, parts add up, conversation section present",
+                                      small["includedMessages"] == 3 and small["omittedMessages"] == 0
+                                      and sb["messagesTokens"] > 0 and sum(sb[k] for k in (
+                                          "agentDescTokens", "contextTokens", "checkpointTokens", "messagesTokens",
+                                          "userPromptTokens")) == sb["total"]
+                                      and small["systemPrompt"].endswith(
+                                          f"# Conversation\n\n### user\n\nnote m01: {sentence}\n\n### assistant\n\n"
+                                          f"note m02: {sentence}\n\n### user\n\nnote m03: {sentence}\n\n"), short(small))
+                    if exact:
+                        self.report.check("requestTokens is the previewed total (exact counts, nothing omitted)",
+                                          request_tokens == sb["total"], f"{request_tokens} vs {sb['total']}")
+                    checked_sum = True
+            if request_tokens > limit:
+                break
+        count = len(sent)
+        self.report.require("the messages take the session's next request over tokenLimit within 40 messages",
+                            request_tokens > limit and checked_sum, f"requestTokens {request_tokens} after {count}")
+        self.report.require("no automatic compaction (the messages hold less than minGainTokens)",
+                            detail["metrics"]["compactions"] == 0 and detail["messageCount"] == count,
+                            "the broker's compaction settings differ from the defaults? " + short(detail))
+
+        question = "What is left to do?"
+        preview = c.ok("session:previewRequest over the limit", "session:previewRequest",
+                       {"sessionId": sid, "userMessage": question}, via="dealer")
+        self.report.require("previewRequest answers", preview is not None)
+        b = preview["breakdown"]
+        parts = (b["agentDescTokens"] + b["contextTokens"] + b["checkpointTokens"] + b["messagesTokens"]
+                 + b["userPromptTokens"])
+        self.report.check("previewRequest: parts add up to total <= tokenLimit, oldest messages omitted",
+                          parts == b["total"] and b["total"] <= limit and preview["omittedMessages"] > 0
+                          and preview["omittedMessages"] + preview["includedMessages"] == count
+                          and preview["userPrompt"] == question and b["userPromptTokens"] > 0, short(b))
+        built = c.ok("session:buildRequest over the limit", "session:buildRequest",
+                     {"sessionId": sid, "userMessage": question})
+        self.report.require("buildRequest answers", built is not None)
+        omitted, included = built["omittedMessages"], built["includedMessages"]
+        self.report.check("buildRequest: totalTokens <= tokenLimit, omittedMessages > 0, omitted + included = messages",
+                          built["totalTokens"] <= limit and omitted > 0 and omitted + included == count
+                          and built["tokenLimit"] == limit and built["userPrompt"] == question, short(built))
+        self.report.check("buildRequest builds what previewRequest previewed",
+                          built["systemPrompt"] == preview["systemPrompt"] and built["totalTokens"] == b["total"]
+                          and omitted == preview["omittedMessages"] and built["exact"] == preview["exact"],
+                          f"{built['totalTokens']} vs {b['total']}")
+        prompt = built["systemPrompt"]
+        present = [i for i in range(1, count + 1) if f"note m{i:02d}:" in prompt]
+        self.report.check("the included messages are the newest ones, oldest first",
+                          present == list(range(omitted + 1, count + 1))
+                          and prompt.index(f"note m{count:02d}:") > prompt.index(f"note m{omitted + 1:02d}:"),
+                          f"{omitted} omitted, present {present}")
+        note = f"# Conversation\n\n({omitted} earlier messages omitted to stay within the token limit.)\n\n### "
+        after_note = prompt.split(note, 1)[1] if note in prompt else ""
+        self.report.check("the conversation opens with the omission note, and not with a tool message",
+                          after_note != "" and not after_note.startswith("tool"), short(prompt[-600:]))
+        if omitted < 5:  # the tool message and its call are both included
+            self.report.check("a tool message's block names it and its toolCallId",
+                              f"### tool (runner) [{self.tag}-call-r1]\n\nnote m05: {sentence}\n\n" in prompt)
+        empty = c.ok("session:buildRequest with an empty userMessage", "session:buildRequest",
+                     {"sessionId": sid, "userMessage": ""}, via="dealer")
+        self.report.check("an empty userMessage is allowed: userPrompt ''",
+                          empty is not None and empty["userPrompt"] == "" and empty["totalTokens"] <= limit, short(empty))
+        c.fails("session:buildRequest without userMessage -> invalid_params", "session:buildRequest",
+                {"sessionId": sid}, "invalid_params", field="userMessage", schema_rejects=True)
+        huge = " ".join(["word"] * 20000)
+        for method in ("session:buildRequest", "session:previewRequest"):
+            data = c.fails(f"{method} with a huge userMessage -> too_large", method,
+                           {"sessionId": sid, "userMessage": huge}, "too_large", schema_rejects=False)
+            self.report.check(f"  too_large names the part userMessage and the figures ({method})",
+                              data is not None and data.get("part") == "userMessage"
+                              and data.get("tokenLimit") == limit and data.get("requiredTokens", 0) > limit
+                              and 0 < data.get("partTokens", 0) <= data.get("requiredTokens", 0), short(data))
+
+        # A dry run changes nothing.
+        before = c.ok("session:getMessages before previewCompaction", "session:getMessages", {"sessionId": sid})
+        dry = c.ok("session:previewCompaction", "session:previewCompaction",
+                   {"sessionId": sid, "instructions": "Keep the decisions."})
+        self.report.require("previewCompaction answers", dry is not None and before is not None)
+        archive = dry["archive"]
+        self.report.check("previewCompaction: the whole conversation would be archived, as version 2",
+                          archive["messageCount"] == count and dry["keptMessages"] == 0 and archive["fromSeq"] == 1
+                          and archive["throughSeq"] == count and archive["tokens"] > 0
+                          and dry["checkpoint"]["version"] == 2, short(dry))
+        kept = set(dry["checkpoint"]["pending"] + dry["checkpoint"]["completed"] + dry["checkpoint"]["decisions"]
+                   + dry["checkpoint"]["blockers"])
+        self.report.check("the previewed checkpoint keeps every pending item, decision and blocker",
+                          set(first["pending"] + first["decisions"] + first["blockers"]) <= kept, short(dry["checkpoint"]))
+        after = c.ok("session:getMessages after previewCompaction", "session:getMessages", {"sessionId": sid},
+                     via="dealer")
+        detail = c.ok("session:get after previewCompaction", "session:get", {"sessionId": sid})
+        listed = c.ok("session:listCompactions before any compaction", "session:listCompactions", {"sessionId": sid})
+        self.report.check("previewCompaction changes nothing (messages, checkpoint version, compactions)",
+                          after is not None and len(after["messages"]) == len(before["messages"]) == count
+                          and detail is not None and detail["checkpointVersion"] == 1
+                          and detail["metrics"]["compactions"] == 0
+                          and listed is not None and listed["compactions"] == [], short(listed))
+
+        instructions = "Keep the decisions and what the tests showed."
+        done = c.ok("session:compact", "session:compact",
+                    {"sessionId": sid, "instructions": instructions, "requestId": f"{self.tag}-compact-1"})
+        self.report.require("session:compact answers", done is not None)
+        archived = done["archivedCount"]
+        self.report.check("compact: manual, archives the conversation, checkpointVersion 1 -> 2",
+                          done["reason"] == "manual" and archived > 0 and archived == archive["messageCount"]
+                          and done["checkpointVersion"] == 2 and done["fromSeq"] == 1
+                          and done["throughSeq"] == archived and done["sessionId"] == sid, short(done))
+        self.report.check("compact: tokensSaved = max(0, tokensBefore - tokensAfter)",
+                          done["tokensSaved"] == max(0, done["tokensBefore"] - done["tokensAfter"]), short(done))
+        active = c.ok("session:getMessages after compact", "session:getMessages", {"sessionId": sid})
+        everything = c.ok("session:getMessages includeArchived after compact", "session:getMessages",
+                          {"sessionId": sid, "includeArchived": True}, via="dealer")
+        self.report.check("after compact getMessages returns fewer messages (the unarchived ones)",
+                          active is not None and len(active["messages"]) == count - archived
+                          and len(active["messages"]) < count, short(active))
+        self.report.check("with includeArchived all messages, the compacted ones archived",
+                          everything is not None and [m["seq"] for m in everything["messages"]] == list(range(1, count + 1))
+                          and all(m["archived"] == (m["seq"] <= done["throughSeq"]) for m in everything["messages"]),
+                          short(everything))
+        checkpoint = c.ok("session:getCheckpoint after compact", "session:getCheckpoint", {"sessionId": sid})
+        if checkpoint is not None:
+            items = set(checkpoint["pending"] + checkpoint["completed"] + checkpoint["decisions"] + checkpoint["blockers"])
+            self.report.check("the new checkpoint (version 2) keeps every pending item, decision and blocker",
+                              checkpoint["version"] == 2
+                              and set(first["pending"] + first["decisions"] + first["blockers"]) <= items,
+                              short(checkpoint))
+        detail = c.ok("session:get after compact", "session:get", {"sessionId": sid})
+        if detail is not None:
+            metrics = detail["metrics"]
+            self.report.check("session after compact: counters and metrics updated",
+                              detail["checkpointVersion"] == 2 and detail["archivedCount"] == archived
+                              and detail["messageCount"] == count - archived
+                              and detail["requestTokens"] == done["tokensAfter"] and metrics["compactions"] == 1
+                              and metrics["tokensSaved"] == done["tokensSaved"]
+                              and metrics["lastCompactionMs"] == done["durationMs"]
+                              and TIMESTAMP.match(metrics["lastCompactionAt"] or "") is not None, short(detail))
+        history = c.ok("session:listCompactions", "session:listCompactions", {"sessionId": sid}, via="dealer")
+        entries = history["compactions"] if history else []
+        self.report.check("listCompactions: one entry, reason manual, matching the compact result",
+                          len(entries) == 1 and entries[0]["reason"] == "manual"
+                          and entries[0]["checkpointVersion"] == 2 and entries[0]["messageCount"] == archived
+                          and entries[0]["fromSeq"] == done["fromSeq"] and entries[0]["throughSeq"] == done["throughSeq"]
+                          and entries[0]["tokensSaved"] == done["tokensSaved"]
+                          and entries[0]["summarizer"] == done["summarizer"]
+                          and entries[0]["instructions"] == instructions, short(history))
+        c.fails("session:listCompactions limit 0 -> invalid_params", "session:listCompactions",
+                {"sessionId": sid, "limit": 0}, "invalid_params", field="limit", schema_rejects=True)
+
+        missing = f"{self.tag}-no-such-session"
+        for method, params, via in [
+            ("session:compact", {}, "req"),
+            ("session:buildRequest", {"userMessage": ""}, "dealer"),
+            ("session:previewRequest", {}, "req"),
+            ("session:previewCompaction", {}, "dealer"),
+            ("session:listCompactions", {}, "req"),
+        ]:
+            data = c.fails(f"{method} on an unknown session -> not_found", method, {"sessionId": missing, **params},
+                           "not_found", via=via, schema_rejects=False)
+            self.report.check(f"  not_found names the id ({method})", data is not None and data.get("id") == missing,
+                              short(data))
+            c.fails(f"{method} with an unknown param -> invalid_params", method,
+                    {"sessionId": sid, **params, "sessionID": sid}, "invalid_params", field="sessionID", via=via,
+                    schema_rejects=True)
+
+        # Events: compaction:start, then checkpoint:updated and compaction:complete, for the manual one only.
+        def compaction_events(events):
+            return [(t, b) for t, b, _ in events if b.get("sessionId") == sid
+                    and (t.startswith("compaction:") or t == "checkpoint:updated")]
+        self.subscriber.drain(3000, until=lambda events: any(t == "compaction:complete" for t, _ in compaction_events(events)))
+        seen = compaction_events(self.subscriber.events)
+        topics = [t for t, _ in seen]
+        self.report.check("events: compaction:start, then checkpoint:updated 2 and compaction:complete, in that order",
+                          topics == ["checkpoint:updated", "compaction:start", "checkpoint:updated", "compaction:complete"]
+                          and seen[2][1].get("version") == 2, str(topics))
+        bad = [f"{t}: {p}" for t, body in seen if (p := self.schemas.errors(f"event.{t.replace(':', '.')}.json", body))]
+        self.report.check("events: the compaction events match their schemas", not bad, "; ".join(bad[:3]))
+        start = [body for t, body in seen if t == "compaction:start"]
+        complete = [body for t, body in seen if t == "compaction:complete"]
+        if start and complete:
+            s, e = start[0], complete[0]
+            self.report.check("compaction:start: manual, tokensBefore and messageCount of the snapshot",
+                              s["reason"] == "manual" and s["messageCount"] == count and s["tokensBefore"] > 0, short(s))
+            self.report.check("compaction:complete repeats the compact result",
+                              all(e[k] == done[k] for k in ("reason", "checkpointVersion", "tokensBefore", "tokensAfter",
+                                                             "tokensSaved", "durationMs", "summarizer"))
+                              and e["messageCount"] == archived and s["seq"] < e["seq"], short(e))
+
     def replay(self):
         """events:since returns the persisted events after a seq, in order, page by page."""
         c = self.client
@@ -975,7 +1252,7 @@ class Run:
             t == "session:deleted" and b.get("sessionId") == self.a for t, b, _ in events))
         mine = self.subscriber.validate_all(set(self.sessions))
         of_a = [(t, b) for t, b, _ in mine if b["sessionId"] == self.a]
-        counts = {topic: sum(1 for t, _ in of_a if t == topic) for topic in TOPICS}
+        counts = {topic: n for topic in TOPICS if (n := sum(1 for t, _ in of_a if t == topic))}
         expected = {"session:created": 1, "session:message": 8, "checkpoint:updated": 3, "session:updated": 2,
                     "session:cleared": 3, "session:deleted": 1}
         self.report.check("session A's events: one per committed change, none for idempotent retries",

@@ -59,8 +59,36 @@ extension APILoop {
             } catch {
                 send(.error(envelope, id: request.id, error))
             }
+        case .compaction(let dryRun):
+            submitCompaction(request, envelope, dryRun: dryRun)
         }
+    }
 
+    /// Hands `session:compact` or `session:previewCompaction` to the compaction thread, which answers later.
+    private func submitCompaction(_ request: RPCRequest, _ envelope: Envelope, dryRun: Bool) {
+        let job: CompactionJob
+        do throws(RPCError) {
+            let params = request.params
+            try params.requireOnly(["sessionId", "instructions"])
+            let sessionId = try params.identifier("sessionId")
+            let instructions = try params.optionalString("instructions", maxBytes: 64 * 1024)
+            job = CompactionJob(
+                sessionId: sessionId,
+                kind: dryRun ? .dryRun(instructions: instructions) : .manual(instructions: instructions),
+                client: ClientReply(envelope: envelope, id: request.id))
+        } catch {
+            return send(.error(envelope, id: request.id, error))
+        }
+        guard shared.compactions.submit(job) else {
+            let problem =
+                shared.stopRequested.current != nil
+                ? RPCError(.unavailable, "the broker is shutting down")
+                : RPCError(
+                    .conflict, "a compaction of session '\(job.sessionId)' is already queued or running",
+                    details: JSONObject([("sessionId", .string(job.sessionId))]))
+            return send(.error(envelope, id: request.id, problem))
+        }
+        inFlight += 1
     }
 
     /// Sends a read to the reader threads, or holds it until the writes received before it are answered.

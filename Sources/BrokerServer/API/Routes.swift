@@ -9,6 +9,8 @@ enum Route: Sendable {
     case read(@Sendable (SessionReader, Params) throws(RPCError) -> [UInt8])
     /// On the writer thread, after validation (and token counting) into a typed command on the API thread.
     case write(@Sendable (Params, BrokerShared) throws(RPCError) -> WriteCommand)
+    /// On the compaction thread; answered when the compaction (or its dry run) is over.
+    case compaction(dryRun: Bool)
 }
 
 /// The method table: every JSON-RPC method the api endpoint answers.
@@ -47,6 +49,11 @@ enum Routes {
             .clearMessages(try SessionAction(params: params))
         },
         "session:reset": .write { params, _ throws(RPCError) in .reset(try SessionAction(params: params)) },
+        "session:buildRequest": .read { reader, params throws(RPCError) in try reader.buildRequest(params) },
+        "session:previewRequest": .read { reader, params throws(RPCError) in try reader.previewRequest(params) },
+        "session:compact": .compaction(dryRun: false),
+        "session:previewCompaction": .compaction(dryRun: true),
+        "session:listCompactions": .read { reader, params throws(RPCError) in try reader.listCompactions(params) },
         "events:since": .read { reader, params throws(RPCError) in try reader.eventsSince(params) },
     ]
 

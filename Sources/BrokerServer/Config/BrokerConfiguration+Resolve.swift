@@ -9,7 +9,7 @@ extension BrokerConfiguration {
     /// The keys a configuration file may hold (JSON object); anything else is an error, so typos are caught.
     static let fileKeys: Set<String> = [
         "api", "events", "workers", "db", "sync", "maxRequestBytes", "maxReplyBytes", "readerThreads", "tokenLimit",
-        "logLevel",
+        "logLevel", "compaction",
     ]
 
     /// Resolves each setting from the flag, else the environment, else the configuration file, else the default.
@@ -48,6 +48,11 @@ extension BrokerConfiguration {
         if let value = try integer(file, "tokenLimit", tokenLimits) {
             configuration.defaultTokenLimit = Int64(value)
         }
+        if file["compaction"] != nil && file["compaction"]?.objectValue == nil {
+            throw ConfigurationError("config 'compaction' must be an object")
+        }
+        configuration.compaction = try CompactionSettings.resolve(
+            file["compaction"]?.objectValue ?? JSONObject(), environment: environment)
         for endpoint in [configuration.apiEndpoint, configuration.eventsEndpoint, configuration.workersEndpoint] {
             try validateEndpoint(endpoint)
         }

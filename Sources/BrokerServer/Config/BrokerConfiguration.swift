@@ -21,6 +21,8 @@ public struct BrokerConfiguration: Sendable, Equatable {
     /// Token limit for sessions created without one.
     public var defaultTokenLimit: Int64 = 100_000
     public var logLevel = "info"
+    /// When and how sessions are compacted.
+    public var compaction = CompactionSettings()
 
     public init() {}
 

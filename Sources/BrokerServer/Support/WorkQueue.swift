@@ -76,6 +76,28 @@ public final class WorkQueue<Item: Sendable>: @unchecked Sendable {
         popBatch(max: 1).first
     }
 
+    /// Waits up to `milliseconds` for one item: `.item`, `.timedOut`, or `.closed` once closed and drained.
+    public func pop(waitingAtMost milliseconds: Int) -> Popped {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        var deadline = timespec()
+        clock_gettime(CLOCK_REALTIME, &deadline)
+        let nanos = Int(deadline.tv_nsec) + (milliseconds % 1000) * 1_000_000
+        deadline.tv_sec += milliseconds / 1000 + nanos / 1_000_000_000
+        deadline.tv_nsec = nanos % 1_000_000_000
+        while items.isEmpty && !closed {
+            if pthread_cond_timedwait(&condition, &mutex, &deadline) == ETIMEDOUT { break }
+        }
+        if !items.isEmpty { return .item(items.removeFirst()) }
+        return closed ? .closed : .timedOut
+    }
+
+    public enum Popped {
+        case item(Item)
+        case timedOut
+        case closed
+    }
+
     /// Stops accepting items; consumers drain what is left, then get empty batches.
     public func close() {
         pthread_mutex_lock(&mutex)

@@ -11,6 +11,7 @@ final class BrokerShared: Sendable {
     let writeQueue = WorkQueue<WriteJob>()
     let readQueue = WorkQueue<ReadJob>()
     let outbox = Outbox()
+    let compactions = CompactionCoordinator()
     /// Set once when shutdown begins.
     let stopRequested = Latch<Bool>()
     let startedAt = Timestamp.monotonicMillis()

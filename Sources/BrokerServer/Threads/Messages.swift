@@ -35,6 +35,9 @@ struct WriteJob: Sendable {
     var envelope: Envelope
     var id: JSON
     var command: WriteCommand
+    /// For the broker's own writes (the compactor's): called with the result once the batch is committed
+    /// or rolled back, instead of a reply to a client.
+    var onCommit: (@Sendable (Result<[UInt8], RPCError>) -> Void)? = nil
 }
 
 /// A read waiting for a reader thread.

@@ -14,6 +14,7 @@ enum WriterStartup {
             let writer = try SessionWriter(
                 connection: connection, counter: shared.counter,
                 defaultTokenLimit: shared.configuration.defaultTokenLimit)
+            writer.compactionPolicy = shared.configuration.compaction.policy
             let publisher = try ZMQSocket(context: context, type: .pub)
             // A slow subscriber loses events past this mark (and replays them with events:since);
             // the broker never waits for it.

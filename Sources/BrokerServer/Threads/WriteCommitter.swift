@@ -32,11 +32,11 @@ final class WriteCommitter {
         while true {
             let batch = shared.writeQueue.popBatch(max: Self.maxBatch)
             if batch.isEmpty { break }
-            let replies = commit(batch)
+            let replies = commit(batch, shared: shared)
             if connection.walFrames >= Self.walRestartFrames { restartWAL() }
             shared.commits.add(1, ordering: .relaxed)
             shared.committedWrites.add(batch.count, ordering: .relaxed)
-            shared.outbox.post(replies)
+            if !replies.isEmpty { shared.outbox.post(replies) }
         }
         close()
     }
@@ -59,30 +59,46 @@ final class WriteCommitter {
         }
     }
 
-    /// Commits `batch` and returns one reply per job, in order.
-    func commit(_ batch: [WriteJob]) -> [Outgoing] {
+    /// Commits `batch` and returns one reply per client job, in order; the broker's own jobs get their callbacks.
+    func commit(_ batch: [WriteJob], shared: BrokerShared) -> [Outgoing] {
         guard !batch.isEmpty else { return [] }
         var replies: [Outgoing] = []
         replies.reserveCapacity(batch.count)
+        var callbacks: [(@Sendable (Result<[UInt8], RPCError>) -> Void, Result<[UInt8], RPCError>)] = []
         do {
             try writer.beginBatch()
-            for job in batch { replies.append(Outgoing.from(try writer.apply(job.command), job.envelope, id: job.id)) }
+            for job in batch {
+                let result = try writer.apply(job.command)
+                if let onCommit = job.onCommit {
+                    callbacks.append((onCommit, result))
+                } else {
+                    var reply = Outgoing.from(result, job.envelope, id: job.id)
+                    reply.isWrite = true
+                    replies.append(reply)
+                }
+            }
             let events = try writer.commitBatch()
             publish(events)
-            return replies.map {
-                var reply = $0; reply.isWrite = true; return reply
-            }
+            for sessionId in writer.takeCompactionCandidates() { shared.compactions.requestAuto(sessionId) }
+            for (callback, result) in callbacks { callback(result) }
+            return replies
         } catch {
             // Nothing of this batch is on disk: every write in it fails, none is half-done.
             writer.rollbackBatch()
             logger.error("writer: transaction failed, \(batch.count) writes rolled back: \(error)")
             let kind: ErrorKind = error.isDiskFull || error.isBusy ? .unavailable : .internal
             let failure = RPCError(kind, "the write was not stored: \(error.message)")
-            return batch.map { job in
-                var reply = Outgoing.error(job.envelope, id: job.id, failure)
-                reply.isWrite = true
-                return reply
+            var replies: [Outgoing] = []
+            for job in batch {
+                if let onCommit = job.onCommit {
+                    onCommit(.failure(failure))
+                } else {
+                    var reply = Outgoing.error(job.envelope, id: job.id, failure)
+                    reply.isWrite = true
+                    replies.append(reply)
+                }
             }
+            return replies
         }
     }
 

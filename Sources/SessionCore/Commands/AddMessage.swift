@@ -12,6 +12,8 @@ public struct AddMessage: Sendable {
     public var metadata: String?
     /// The message's token count when it was computed before the writer (see `countTokens`).
     public var tokens: Int64?
+    /// The tokens of the message's block in a built request (`RequestLayout.messageBlock`), likewise.
+    public var promptTokens: Int64?
 
     public init(params: Params, maxContentBytes: Int) throws(RPCError) {
         try params.requireOnly(["sessionId", "role", "content", "messageId", "name", "toolCallId", "metadata"])
@@ -32,6 +34,12 @@ public struct AddMessage: Sendable {
     /// Counts the message's tokens now, off the writer thread, which every write waits on.
     public mutating func countTokens(with counter: any TokenCounter) {
         tokens = Int64(MessageTokens.count(content: content, name: name, counter: counter))
+        promptTokens = Int64(counter.count(block))
+    }
+
+    /// The message as it appears in a built request.
+    public var block: String {
+        RequestLayout.messageBlock(role: role.rawValue, content: content, name: name, toolCallId: toolCallId)
     }
 }
 

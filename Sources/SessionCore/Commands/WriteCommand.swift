@@ -13,6 +13,10 @@ public enum WriteCommand: Sendable {
     case clearMessages(SessionAction)
     case reset(SessionAction)
     case delete(SessionAction)
+    /// Internal (the compactor's): swaps a new checkpoint in and archives the summarised messages.
+    case applyCompaction(CompactionSwap)
+    /// Internal: records and publishes an event that comes with no other write.
+    case emitEvent(topic: String, fields: JSONObject)
 
     /// The client-made id that makes a retry return the first result, when the command has one
     /// outside its natural key (`sessionId` for create, `messageId` for addMessage).
@@ -22,6 +26,7 @@ public enum WriteCommand: Sendable {
         case .updateCheckpoint(let command): command.requestId
         case .setContext(let command), .setAgentDescription(let command): command.requestId
         case .clearMessages(let command), .reset(let command), .delete(let command): command.requestId
+        case .applyCompaction, .emitEvent: nil
         }
     }
 }

@@ -26,10 +26,20 @@ public struct SessionRecord: Sendable, Equatable {
     public var compactions: Int64
     public var tokensSaved: Int64
     public var lastCompactionMs: Int64?
+    public var lastCompactionAt: EpochMillis?
+    /// Prompt tokens (`RequestLayout` blocks) of the active messages.
+    public var activePromptTokens: Int64
+    /// Exact tokens of the agent description, context and checkpoint sections.
+    public var baseTokens: Int64
     public var createdAt: EpochMillis
     public var updatedAt: EpochMillis
 
     public var archivedCount: Int64 { messageCount - activeCount }
+
+    /// The size of the session's next request without its user message: what compaction watches.
+    public var requestTokens: Int64 {
+        baseTokens + activePromptTokens + (activeCount > 0 ? RequestLayout.conversationHeadingTokens : 0)
+    }
 
     /// The summary form used by `session:list` and `session:create`.
     public var summaryJSON: JSONObject {
@@ -37,7 +47,8 @@ public struct SessionRecord: Sendable, Equatable {
             ("sessionId", .string(id)), ("type", .string(type)), ("featureId", .string(featureId)),
             ("taskId", .optional(taskId)), ("state", .string(state)), ("tokenLimit", .int(tokenLimit)),
             ("messageCount", .int(activeCount)), ("archivedCount", .int(archivedCount)),
-            ("tokens", .int(activeTokens)), ("checkpointVersion", .int(checkpointVersion)),
+            ("tokens", .int(activeTokens)), ("requestTokens", .int(requestTokens)),
+            ("checkpointVersion", .int(checkpointVersion)),
             ("createdAt", .string(Timestamp.iso8601(createdAt))),
             ("updatedAt", .string(Timestamp.iso8601(updatedAt))),
             (
@@ -46,6 +57,7 @@ public struct SessionRecord: Sendable, Equatable {
                     JSONObject([
                         ("compactions", .int(compactions)), ("tokensSaved", .int(tokensSaved)),
                         ("lastCompactionMs", .optional(lastCompactionMs)),
+                        ("lastCompactionAt", lastCompactionAt.map { .string(Timestamp.iso8601($0)) } ?? .null),
                     ]))
             ),
         ])

@@ -7,7 +7,7 @@ import SQLite
 /// untouched: guessing at a future layout could destroy data.
 public enum Schema {
     /// The version this build writes.
-    public static let currentVersion: Int64 = 2
+    public static let currentVersion: Int64 = 3
 
     /// Each entry upgrades from version `index` to `index + 1`.
     static let migrations: [String] = [
@@ -86,6 +86,31 @@ public enum Schema {
         // counts. Rows written before have none, so the next start recounts them (TokenRecount).
         """
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+        """,
+        // 2 -> 3: request building and compaction. `prompt_tokens` is a message's block in a built
+        // request (RequestLayout), counted once when stored; rows from before are counted at the next
+        // start (TokenRecount). The session keeps the sum over its active messages and the count of its
+        // fixed sections, so the size of its next request is known without reading a message.
+        """
+        ALTER TABLE messages ADD COLUMN prompt_tokens INTEGER;
+        ALTER TABLE session_state ADD COLUMN active_prompt_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE session_state ADD COLUMN base_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE session_state ADD COLUMN last_compaction_at INTEGER;
+        CREATE TABLE compactions (
+            session INTEGER NOT NULL,
+            checkpoint_version INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            summarizer TEXT NOT NULL,
+            from_seq INTEGER NOT NULL,
+            through_seq INTEGER NOT NULL,
+            message_count INTEGER NOT NULL,
+            tokens_before INTEGER NOT NULL,
+            tokens_after INTEGER NOT NULL,
+            duration_ms INTEGER NOT NULL,
+            instructions TEXT,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (session, checkpoint_version)
+        ) WITHOUT ROWID;
         """,
     ]
 

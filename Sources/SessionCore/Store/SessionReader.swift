@@ -11,11 +11,17 @@ public final class SessionReader {
     let estimator: TokenEstimator
     /// The size at which a page of messages stops taking more (it always holds at least one).
     let maxPageBytes: Int
+    /// The conversation heading's tokens with this reader's counter.
+    let conversationHeadingTokens: Int64
+    /// When both are set, building a request for a session due for compaction calls `onCompactionDue`.
+    public var compactionPolicy: CompactionPolicy?
+    public var onCompactionDue: (@Sendable (String) -> Void)?
 
     public init(connection: Connection, counter: any TokenCounter, maxPageBytes: Int = 32 << 20) {
         db = connection
         estimator = TokenEstimator(counter: counter)
         self.maxPageBytes = maxPageBytes
+        conversationHeadingTokens = Int64(counter.count(RequestLayout.conversationHeading))
     }
 
     /// Ends any read left open by the last request (see `Connection.resetAll`).

@@ -7,7 +7,8 @@ enum SessionRows {
     static let columns = """
         s.rowid, s.id, s.type, s.feature_id, s.task_id, s.state, s.token_limit, s.context, s.agent_description, \
         t.next_seq, t.first_active_seq, t.message_count, t.active_count, t.total_tokens, t.active_tokens, \
-        t.checkpoint_version, t.compactions, t.tokens_saved, t.last_compaction_ms, s.created_at, t.updated_at
+        t.checkpoint_version, t.compactions, t.tokens_saved, t.last_compaction_ms, s.created_at, t.updated_at, \
+        t.last_compaction_at, t.active_prompt_tokens, t.base_tokens
         """
 
     static let source = "sessions s JOIN session_state t ON t.session = s.rowid"
@@ -21,8 +22,9 @@ enum SessionRows {
             agentDescription: row.text(8), nextSeq: row.int(9), firstActiveSeq: row.int(10),
             messageCount: row.int(11), activeCount: row.int(12), totalTokens: row.int(13),
             activeTokens: row.int(14), checkpointVersion: row.int(15), compactions: row.int(16),
-            tokensSaved: row.int(17), lastCompactionMs: row.optionalInt(18), createdAt: row.int(19),
-            updatedAt: row.int(20))
+            tokensSaved: row.int(17), lastCompactionMs: row.optionalInt(18),
+            lastCompactionAt: row.optionalInt(21), activePromptTokens: row.int(22), baseTokens: row.int(23),
+            createdAt: row.int(19), updatedAt: row.int(20))
     }
 
     static func load(_ db: Connection, id: String) throws(SQLiteError) -> SessionRecord? {
@@ -62,11 +64,13 @@ extension SessionWriter {
             """
             UPDATE session_state SET next_seq = ?, first_active_seq = ?, message_count = ?, active_count = ?,
             total_tokens = ?, active_tokens = ?, checkpoint_version = ?, compactions = ?, tokens_saved = ?,
-            last_compaction_ms = ?, updated_at = ? WHERE session = ?
+            last_compaction_ms = ?, updated_at = ?, last_compaction_at = ?, active_prompt_tokens = ?,
+            base_tokens = ? WHERE session = ?
             """)
         update.bindAll(
             r.nextSeq, r.firstActiveSeq, r.messageCount, r.activeCount, r.totalTokens, r.activeTokens,
-            r.checkpointVersion, r.compactions, r.tokensSaved, r.lastCompactionMs, r.updatedAt, r.rowID)
+            r.checkpointVersion, r.compactions, r.tokensSaved, r.lastCompactionMs, r.updatedAt, r.lastCompactionAt,
+            r.activePromptTokens, r.baseTokens, r.rowID)
         try update.run()
     }
 }

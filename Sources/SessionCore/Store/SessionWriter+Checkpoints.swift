@@ -35,6 +35,7 @@ extension SessionWriter {
             encodeList(checkpoint.pending), encodeList(checkpoint.decisions), encodeList(checkpoint.blockers), now)
         try run(insert)
         record.checkpointVersion = checkpoint.version
+        record.baseTokens = BaseSections(record: record, checkpoint: checkpoint, counter: counter).totalTokens
         record.updatedAt = now
         try emit(
             Topic.checkpointUpdated,

@@ -9,21 +9,23 @@ extension SessionWriter {
         var record = try session(add.sessionId)
         let messageId = add.messageId ?? Identifier.make("msg")
         let tokens = add.tokens ?? Int64(MessageTokens.count(content: add.content, name: add.name, counter: counter))
+        let promptTokens = add.promptTokens ?? Int64(counter.count(add.block))
         let seq = record.nextSeq
         record.nextSeq += 1
         record.messageCount += 1
         record.activeCount += 1
         record.totalTokens += tokens
         record.activeTokens += tokens
+        record.activePromptTokens += promptTokens
         record.updatedAt = now
         let insert = try sql(
             """
             INSERT INTO messages (session, seq, message_id, role, content, name, tool_call_id, metadata, tokens,
-            session_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            session_tokens, created_at, prompt_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         insert.bindAll(
             record.rowID, seq, messageId, add.role.rawValue, add.content, add.name, add.toolCallId,
-            add.metadata, tokens, record.activeTokens, now)
+            add.metadata, tokens, record.activeTokens, now, promptTokens)
         try run(insert)
         try emit(
             Topic.sessionMessage,
@@ -33,6 +35,7 @@ extension SessionWriter {
                 ("sessionTokens", .int(record.activeTokens)),
             ]))
         store(record)
+        noteCompactionCandidate(record)
         return Self.addResult(messageId: messageId, seq: seq, tokens: tokens, sessionTokens: record.activeTokens)
     }
 

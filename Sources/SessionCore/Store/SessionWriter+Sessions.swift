@@ -19,8 +19,9 @@ extension SessionWriter {
             state: create.state, tokenLimit: create.tokenLimit ?? defaultTokenLimit,
             context: create.context.serializedString, agentDescription: create.agentDescription.serializedString,
             nextSeq: 1, firstActiveSeq: 1, messageCount: 0, activeCount: 0, totalTokens: 0, activeTokens: 0,
-            checkpointVersion: 0, compactions: 0, tokensSaved: 0, lastCompactionMs: nil, createdAt: now,
-            updatedAt: now)
+            checkpointVersion: 0, compactions: 0, tokensSaved: 0, lastCompactionMs: nil, lastCompactionAt: nil,
+            activePromptTokens: 0, baseTokens: 0, createdAt: now, updatedAt: now)
+        record.baseTokens = BaseSections(record: record, checkpoint: Checkpoint(), counter: counter).totalTokens
         let insert = try sql(
             """
             INSERT INTO sessions (id, type, feature_id, task_id, state, token_limit, context, agent_description,
@@ -31,9 +32,8 @@ extension SessionWriter {
             record.context, record.agentDescription, now)
         try run(insert)
         record.rowID = db.lastInsertRowID
-        let state = try sql("INSERT INTO session_state (session, updated_at) VALUES (?, ?)")
-        state.bind(1, record.rowID)
-        state.bind(2, now)
+        let state = try sql("INSERT INTO session_state (session, updated_at, base_tokens) VALUES (?, ?, ?)")
+        state.bindAll(record.rowID, now, record.baseTokens)
         try run(state)
         try emit(
             Topic.sessionCreated,
@@ -54,6 +54,8 @@ extension SessionWriter {
         case .context: record.context = set.value.serializedString
         case .agentDescription: record.agentDescription = set.value.serializedString
         }
+        record.baseTokens =
+            BaseSections(record: record, checkpoint: try currentCheckpoint(record), counter: counter).totalTokens
         record.updatedAt = now
         let update = try sql("UPDATE sessions SET context = ?, agent_description = ? WHERE rowid = ?")
         update.bindAll(record.context, record.agentDescription, record.rowID)
@@ -75,6 +77,7 @@ extension SessionWriter {
         record.firstActiveSeq = record.nextSeq
         record.activeCount = 0
         record.activeTokens = 0
+        record.activePromptTokens = 0
         record.updatedAt = now
         try emit(
             Topic.sessionCleared,
@@ -102,7 +105,7 @@ extension SessionWriter {
 
     func delete(_ action: SessionAction) throws(CommandError) -> [UInt8] {
         let record = try session(action.sessionId)
-        for table in ["messages", "checkpoints", "session_state"] {
+        for table in ["messages", "checkpoints", "compactions", "session_state"] {
             let delete = try dynamicSQL("DELETE FROM \(table) WHERE session = ?")
             delete.bind(1, record.rowID)
             try run(delete)

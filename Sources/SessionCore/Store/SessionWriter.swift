@@ -22,6 +22,10 @@ public final class SessionWriter {
     var undo: [(id: String, record: SessionRecord?)] = []
     /// The batch's start time: every write in a batch shares one timestamp.
     var now: EpochMillis = 0
+    /// When set, sessions that become due for compaction are collected in `compactionCandidates`.
+    public var compactionPolicy: CompactionPolicy?
+    /// Sessions of this batch due for an automatic compaction; handed over after the commit.
+    var compactionCandidates: Set<String> = []
 
     public init(connection: Connection, counter: any TokenCounter, defaultTokenLimit: Int64) throws(SQLiteError) {
         db = connection
@@ -81,12 +85,24 @@ public final class SessionWriter {
         return committed
     }
 
+    /// Sessions the last committed batch made due for compaction (see `compactionPolicy`).
+    public func takeCompactionCandidates() -> Set<String> {
+        defer { compactionCandidates.removeAll(keepingCapacity: true) }
+        return compactionCandidates
+    }
+
+    /// Collects `record` if it is due for an automatic compaction.
+    func noteCompactionCandidate(_ record: SessionRecord) {
+        if let policy = compactionPolicy, policy.isDue(record, now: now) { compactionCandidates.insert(record.id) }
+    }
+
     /// Abandons the batch after a database error and forgets every cached row.
     public func rollbackBatch() {
         if db.inTransaction { try? db.execute("ROLLBACK") }
         cache.removeAll()
         dirty.removeAll()
         events.removeAll()
+        compactionCandidates.removeAll()
         nextEventSeq = ((try? db.scalarInt("SELECT COALESCE(MAX(seq), 0) FROM events")) ?? 0) + 1
     }
 
@@ -125,7 +141,14 @@ public final class SessionWriter {
         case .clearMessages(let action): try clearMessages(action, reason: "clear")
         case .reset(let action): try reset(action)
         case .delete(let action): try delete(action)
+        case .applyCompaction(let swap): try applyCompaction(swap)
+        case .emitEvent(let topic, let fields): try emitOnly(topic, fields)
         }
+    }
+
+    private func emitOnly(_ topic: String, _ fields: JSONObject) throws(CommandError) -> [UInt8] {
+        try emit(topic, fields)
+        return Array("{}".utf8)
     }
 
     /// Records an event of this batch; it is persisted now and published after the commit.
@@ -177,6 +200,8 @@ extension WriteCommand {
         case .updateCheckpoint(let command): command.sessionId
         case .setContext(let command), .setAgentDescription(let command): command.sessionId
         case .clearMessages(let command), .reset(let command), .delete(let command): command.sessionId
+        case .applyCompaction(let swap): swap.sessionId
+        case .emitEvent: nil
         }
     }
 
@@ -190,6 +215,8 @@ extension WriteCommand {
         case .clearMessages: "session:clearMessages"
         case .reset: "session:reset"
         case .delete: "session:delete"
+        case .applyCompaction: "compaction:apply"
+        case .emitEvent: "event:emit"
         }
     }
 }

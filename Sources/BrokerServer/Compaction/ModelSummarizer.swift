@@ -1,0 +1,21 @@
+import ModelProviders
+import SessionCore
+
+/// A summarizer that asks a model (`CompactionPrompt`) through any `ModelProvider`.
+struct ModelSummarizer: Summarizer {
+    let provider: any ModelProvider
+    /// The most the answer may take.
+    var maxAnswerTokens = 4_096
+
+    var label: String { provider.label }
+
+    func summarize(_ input: SummaryInput) throws(SummaryError) -> Checkpoint {
+        let request = ModelRequest(
+            system: CompactionPrompt.system,
+            messages: [ModelMessage(role: "user", content: CompactionPrompt.user(input))],
+            maxTokens: maxAnswerTokens, temperature: 0)
+        let response: ModelResponse
+        do { response = try provider.complete(request) } catch { throw SummaryError("\(error)") }
+        return try CompactionPrompt.parse(response.text)
+    }
+}
