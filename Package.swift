@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "SessionCoreTests", dependencies: ["SessionCore"], swiftSettings: strict),
         .testTarget(
             name: "BrokerServerTests",
-            dependencies: ["BrokerServer", "BrokerClient", "ZeroMQ", "broker", "brokerctl"],
+            dependencies: ["BrokerServer", "BrokerClient", "ZeroMQ", "ModelProviders", "broker", "brokerctl"],
             swiftSettings: strict),
     ]
 )

@@ -117,3 +117,36 @@ struct BrokerctlTests {
         #expect(approximate.stderr.contains("approximate"))
     }
 }
+
+@Suite("brokerctl requests and compaction")
+struct BrokerctlCompactionTests {
+    @Test("session request (--preview table), compact --dry-run, compact, compactions, checkpoint show --version")
+    func requestAndCompactionCommands() throws {
+        let broker = try TestBroker()
+        func ctl(_ arguments: [String]) throws -> Processes.Output {
+            try Processes.run("brokerctl", arguments + ["--api", broker.endpoints.api])
+        }
+        let id = try broker.createSession(extra: ["agentDescription": "You are QA."])
+        try broker.call("session:updateCheckpoint", ["sessionId": .string(id), "pending": ["run the checks"]])
+        #expect(try broker.addMessages(id, (0..<6).map { (role: "user", content: "DECISION: option \($0)") }) == 0)
+        let preview = try ctl(["session", "request", id, "--preview", "--message", "what next?"])
+        #expect(preview.status == 0, "\(preview.stderr)")
+        for part in ["agent description", "context", "checkpoint", "messages", "user prompt", "total"] {
+            #expect(preview.stdout.contains(part))
+        }
+        let built = try ctl(["session", "request", id, "--message", "what next?"])
+        #expect(built.stdout.contains("# Agent description") && built.stdout.contains("what next?"))
+        let dryRun = try ctl(["session", "compact", id, "--dry-run"])
+        #expect(dryRun.stdout.contains("would archive 6 messages"), "\(dryRun.stdout)")
+        #expect(dryRun.stdout.contains("* option 5"))
+        #expect(try broker.call("session:get", ["sessionId": .string(id)])["checkpointVersion"] == 1)
+        let compacted = try ctl(["session", "compact", id, "--instructions", "be brief", "--json"])
+        #expect(try JSONParser.parse(compacted.stdout)["archivedCount"] == 6, "\(compacted.stderr)")
+        let history = try ctl(["session", "compactions", id])
+        #expect(history.stdout.contains("manual") && history.stdout.contains("1-6"))
+        let old = try ctl(["checkpoint", "show", id, "--version", "1"])
+        #expect(old.stdout.contains("[ ] run the checks") && !old.stdout.contains("option 5"))
+        #expect(try ctl(["checkpoint", "show", id]).stdout.contains("* option 5"))
+        #expect(try ctl(["session", "compact", "no-such-session"]).status == 1)
+    }
+}

@@ -66,8 +66,8 @@ final class StoreFixture {
     }
 
     func read(_ body: (SessionReader) throws -> [UInt8]) throws -> JSON {
+        defer { reader.finish() }  // as the broker's reader loop does after every request, failed or not
         let bytes = try body(reader)
-        reader.finish()
         return try JSONParser.parse(bytes)
     }
 }

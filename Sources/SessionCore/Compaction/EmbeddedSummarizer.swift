@@ -9,7 +9,8 @@
 ///    decisions; `BLOCKER:` or `BLOCKED:` to blockers; `RESOLVED:` or
 ///    `UNBLOCKED:` to completed. Markers ignore case; an item is cut at
 ///    `maxItemCharacters`.
-///    A marker after ". " or "; " in the same line starts another item
+///    A marker after ". " or "; " in a line also starts an item (another one
+///    when the line already had one)
 ///    ("DONE: parser. DECISION: keep it pure" adds one of each); one final
 ///    period is dropped.
 /// 3. Move: an item marked completed (or resolved) that is pending (or a
@@ -121,9 +122,16 @@ private struct Lists {
             }
             guard line.count > 3 else { continue }
             let head = line.prefix(12).lowercased()
-            guard let marker = Self.markers.first(where: { head.hasPrefix($0.prefix) }) else { continue }
-            var rest = Substring(line.dropFirst(marker.prefix.count))
-            var kind = marker.kind
+            var rest: Substring
+            var kind: Kind
+            if let marker = Self.markers.first(where: { head.hasPrefix($0.prefix) }) {
+                rest = line.dropFirst(marker.prefix.count)
+                kind = marker.kind
+            } else if let next = Self.splitAtNextMarker(line).1 {
+                (kind, rest) = next  // "Tests pass. DONE: parser" marks from mid-line, after a sentence
+            } else {
+                continue
+            }
             // "DONE: x. DECISION: y" holds two items: a marker after ". " or "; " starts the next one.
             while !rest.isEmpty {
                 let (text, next) = Self.splitAtNextMarker(rest)

@@ -1,0 +1,142 @@
+import BrokerProtocol
+import Testing
+
+@testable import SessionCore
+
+@Suite("Compaction rules")
+struct CompactionRulesTests {
+    func message(_ seq: Int64, _ role: String, _ content: String, toolCallId: String? = nil, metadata: String? = nil)
+        -> StoredMessage
+    {
+        StoredMessage(
+            seq: seq, role: role, content: content, toolCallId: toolCallId, metadata: metadata, tokens: 10,
+            promptTokens: 12)
+    }
+
+    @Test("the embedded summarizer carries items forward, picks up markers, moves done items, and is deterministic")
+    func embeddedRules() {
+        let old = Checkpoint(
+            version: 3, summary: "Earlier work.", completed: ["set up CI"], pending: ["write parser", "write docs"],
+            decisions: ["use ZeroMQ"], blockers: ["flaky disk"])
+        let messages = [
+            message(10, "user", "Please go on.\n- TODO: add benchmarks\n* DECISION: keep the parser pure"),
+            message(11, "assistant", "DONE: write parser. BLOCKER: no network\n[x] write tests\n[ ] release notes"),
+            message(12, "assistant", "Resolved: flaky disk; NEXT: tag 0.2"),
+            message(13, "tool", "no markers here", toolCallId: "c1"),
+        ]
+        let input = SummaryInput(checkpoint: old, messages: messages)
+        let next = EmbeddedSummarizer().summarize(input)
+        #expect(next.completed == ["set up CI", "write parser", "write tests", "flaky disk"])
+        #expect(next.pending == ["write docs", "add benchmarks", "release notes", "tag 0.2"])
+        #expect(next.decisions == ["use ZeroMQ", "keep the parser pure"])
+        #expect(next.blockers == ["no network"])
+        #expect(next.summary.hasPrefix("Earlier work.\n\nMessages 10-13 (1 user, 2 assistant, 1 tool) were compacted."))
+        #expect(next.summary.contains("- user: Please go on."))
+        #expect(CheckpointGuard.missingItems(old: old, new: next).isEmpty)
+        #expect(EmbeddedSummarizer().summarize(input) == next)
+    }
+
+    @Test("the summary stays bounded however many compactions it goes through")
+    func boundedSummary() {
+        var checkpoint = Checkpoint()
+        for round in 0..<200 {
+            let messages = (0..<20).map {
+                message(Int64(round * 20 + $0), "user", String(repeating: "word ", count: 80))
+            }
+            checkpoint = EmbeddedSummarizer().summarize(SummaryInput(checkpoint: checkpoint, messages: messages))
+        }
+        #expect(checkpoint.summary.count <= EmbeddedSummarizer.maxSummaryCharacters)
+        #expect(checkpoint.summary.contains("Messages 3980-3999"))
+    }
+
+    @Test("the guard finds pending items, decisions and blockers a new checkpoint lost")
+    func guardFindsLosses() {
+        let old = Checkpoint(pending: ["a", "b"], decisions: ["d"], blockers: ["x"])
+        #expect(
+            CheckpointGuard.missingItems(
+                old: old, new: Checkpoint(completed: ["a"], pending: ["b"], decisions: ["d"], blockers: ["x"])
+            ).isEmpty)
+        #expect(
+            CheckpointGuard.missingItems(old: old, new: Checkpoint(pending: ["a"], decisions: ["d"])) == ["b", "x"])
+    }
+
+    @Test("a tool call and its results are never split by the archived range")
+    func toolCallsStayWhole() {
+        let record = SessionRecord.testRecord(firstActiveSeq: 1)
+        let call = #"{"toolCalls":[{"id":"c1"},{"id":"c2"}]}"#
+        let answered = [
+            message(1, "user", "run it"), message(2, "assistant", "calling", metadata: call),
+            message(3, "tool", "r1", toolCallId: "c1"), message(4, "tool", "r2", toolCallId: "c2"),
+        ]
+        #expect(CompactionPlan(session: record, checkpoint: Checkpoint(), active: answered).archived.count == 4)
+        let open = Array(answered.prefix(3))
+        let plan = CompactionPlan(session: record, checkpoint: Checkpoint(), active: open)
+        #expect(plan.archived.map(\.seq) == [1])
+        #expect(plan.keptCount == 2 && plan.throughSeq == 1)
+        // OpenAI's shape, and an earlier call whose result comes after a later open call.
+        let openAI = #"{"tool_calls":[{"id":"c9","type":"function"}]}"#
+        let nested = [
+            message(1, "assistant", "a", metadata: call), message(2, "tool", "r1", toolCallId: "c1"),
+            message(3, "assistant", "b", metadata: openAI), message(4, "tool", "r2", toolCallId: "c2"),
+        ]
+        #expect(CompactionPlan(session: record, checkpoint: Checkpoint(), active: nested).archived.isEmpty)
+    }
+
+    @Test("a model's answer is parsed from JSON, fenced or bare; anything else is refused with the reason")
+    func parsesModelAnswers() throws {
+        let fenced = """
+            Here it is:
+            ```json
+            {"summary": "S", "completed": ["a"], "pending": [], "decisions": ["d"], "blockers": null}
+            ```
+            """
+        let checkpoint = try CompactionPrompt.parse(fenced)
+        #expect(checkpoint.summary == "S" && checkpoint.completed == ["a"] && checkpoint.decisions == ["d"])
+        for (answer, reason) in [
+            ("no json at all", "no JSON object"), (#"{"summary": "S", "pending": "a"}"#, "'pending'"),
+            (#"{"completed": []}"#, "no string 'summary'"), (#"{"summary": "S", "#, "no JSON object"),
+            (#"{"summary": [1}"#, "does not parse"),
+        ] {
+            #expect {
+                _ = try CompactionPrompt.parse(answer)
+            } throws: { error in (error as? SummaryError)?.message.contains(reason) == true }
+        }
+        let prompt = CompactionPrompt.user(
+            SummaryInput(
+                checkpoint: Checkpoint(pending: ["p1"]), messages: [message(1, "user", "hello")],
+                instructions: "Keep file paths."))
+        #expect(prompt.contains(#""pending":["p1"]"#) && prompt.contains("# Extra instructions\n\nKeep file paths."))
+        #expect(prompt.contains("### user\n\nhello\n\n"))
+    }
+
+    @Test("the policy: threshold as tokens or a fraction, cooldown, minimum gain")
+    func policy() {
+        var record = SessionRecord.testRecord(firstActiveSeq: 1)
+        record.tokenLimit = 10_000
+        record.activeCount = 100
+        record.activePromptTokens = 9_000
+        record.baseTokens = 1_000
+        let policy = CompactionPolicy(threshold: .fraction(0.8), cooldownMillis: 60_000, minGainTokens: 500)
+        #expect(policy.isDue(record, now: 1_000_000))
+        record.lastCompactionAt = 990_000
+        #expect(!policy.isDue(record, now: 1_000_000))
+        record.lastCompactionAt = nil
+        record.activePromptTokens = 400
+        record.baseTokens = 9_000
+        #expect(policy.isOverThreshold(record) && !policy.isDue(record, now: 1_000_000))
+        #expect(CompactionPolicy.Threshold(0.5) == .fraction(0.5))
+        #expect(CompactionPolicy.Threshold(50_000) == .tokens(50_000))
+        #expect(CompactionPolicy.Threshold(0) == nil && CompactionPolicy.Threshold(-3) == nil)
+    }
+}
+
+extension SessionRecord {
+    static func testRecord(firstActiveSeq: Int64) -> SessionRecord {
+        SessionRecord(
+            rowID: 1, id: "s", type: "dev", featureId: "f", taskId: nil, state: "planning", tokenLimit: 100_000,
+            context: "{}", agentDescription: "{}", nextSeq: firstActiveSeq, firstActiveSeq: firstActiveSeq,
+            messageCount: 0, activeCount: 0, totalTokens: 0, activeTokens: 0, checkpointVersion: 0, compactions: 0,
+            tokensSaved: 0, lastCompactionMs: nil, lastCompactionAt: nil, activePromptTokens: 0, baseTokens: 0,
+            createdAt: 0, updatedAt: 0)
+    }
+}
