@@ -77,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "broker-bench",
             dependencies: [
-                "BrokerServer", "BrokerClient", "SessionCore", "ZeroMQ", "CSystem",
+                "BrokerServer", "BrokerClient", "SessionCore", "SQLite", "ZeroMQ", "CSystem",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

@@ -69,13 +69,14 @@ extension APILoop {
         let job: CompactionJob
         do throws(RPCError) {
             let params = request.params
-            try params.requireOnly(["sessionId", "instructions"])
+            try params.requireOnly(
+                dryRun ? ["sessionId", "instructions"] : ["sessionId", "instructions", "requestId"])
             let sessionId = try params.identifier("sessionId")
             let instructions = try params.optionalString("instructions", maxBytes: 64 * 1024)
             job = CompactionJob(
                 sessionId: sessionId,
                 kind: dryRun ? .dryRun(instructions: instructions) : .manual(instructions: instructions),
-                client: ClientReply(envelope: envelope, id: request.id))
+                client: ClientReply(envelope: envelope, id: request.id), requestId: try params.clientId("requestId"))
         } catch {
             return send(.error(envelope, id: request.id, error))
         }

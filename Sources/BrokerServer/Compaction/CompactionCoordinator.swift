@@ -19,6 +19,8 @@ struct CompactionJob: Sendable {
     var kind: Kind
     /// Where the answer goes, for a client's request (nil for an automatic one).
     var client: ClientReply?
+    /// `session:compact`'s `requestId`, if the client gave one.
+    var requestId: String?
     /// 1 for the first try; later tries of an automatic compaction come back with 2, 3...
     var attempt = 1
 

@@ -49,6 +49,12 @@ final class Compactor {
         let started = Timestamp.monotonicMillis()
         let plan: CompactionPlan
         do throws(RPCError) {
+            if let requestId = job.requestId,
+                let first = try reader.storedResult(requestId: requestId, scope: "session:compact \(job.sessionId)")
+            {
+                reader.finish()
+                return finish(job, .success(first))  // a retry of a compaction already applied
+            }
             plan = try reader.compactionPlan(sessionId: job.sessionId)
             reader.finish()
         } catch {
@@ -72,7 +78,7 @@ final class Compactor {
         let (checkpoint, label) = summarize(input, job, publish: true)
         let swap = CompactionSwap(
             plan: plan, reason: job.reason, summarizer: label, checkpoint: checkpoint,
-            instructions: job.instructions, startedAt: started)
+            instructions: job.instructions, requestId: job.requestId, startedAt: started)
         switch writeAndWait(.applyCompaction(swap)) {
         case .success(let result):
             logger.info(

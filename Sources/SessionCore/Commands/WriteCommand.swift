@@ -26,7 +26,8 @@ public enum WriteCommand: Sendable {
         case .updateCheckpoint(let command): command.requestId
         case .setContext(let command), .setAgentDescription(let command): command.requestId
         case .clearMessages(let command), .reset(let command), .delete(let command): command.requestId
-        case .applyCompaction, .emitEvent: nil
+        case .applyCompaction(let swap): swap.requestId
+        case .emitEvent: nil
         }
     }
 }
@@ -43,7 +44,7 @@ public enum Limits {
 
 extension Params {
     /// An optional client-chosen id: non-empty, at most `Limits.idBytes`, printable ASCII.
-    func clientId(_ key: String) throws(RPCError) -> String? {
+    public func clientId(_ key: String) throws(RPCError) -> String? {
         guard let value = try optionalString(key, maxBytes: Limits.idBytes) else { return nil }
         guard !value.isEmpty, value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw RPCError.invalidParams(

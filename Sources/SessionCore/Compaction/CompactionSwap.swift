@@ -19,12 +19,14 @@ public struct CompactionSwap: Sendable {
     public var archivedPromptTokens: Int64
     public var checkpoint: Checkpoint
     public var instructions: String?
+    /// The client's id for `session:compact`: a retry with it gets the first result (`SessionWriter`).
+    public var requestId: String?
     /// `Timestamp.monotonicMillis()` when the compaction started, for its duration.
     public var startedAt: Int64
 
     public init(
         plan: CompactionPlan, reason: CompactionReason, summarizer: String, checkpoint: Checkpoint,
-        instructions: String?, startedAt: Int64
+        instructions: String?, requestId: String? = nil, startedAt: Int64
     ) {
         sessionId = plan.session.id
         self.reason = reason
@@ -37,6 +39,7 @@ public struct CompactionSwap: Sendable {
         archivedPromptTokens = plan.archivedPromptTokens
         self.checkpoint = checkpoint
         self.instructions = instructions
+        self.requestId = requestId
         self.startedAt = startedAt
     }
 }

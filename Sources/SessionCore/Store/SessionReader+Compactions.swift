@@ -66,3 +66,23 @@ extension SessionReader {
         }
     }
 }
+
+extension SessionReader {
+    /// The stored result of an idempotent write with `requestId`, if it was applied under `scope`
+    /// (`"<method> <sessionId>"`); `conflict` if the id was used for something else.
+    public func storedResult(requestId: String, scope: String) throws(RPCError) -> [UInt8]? {
+        let stored: (method: String, result: [UInt8])?
+        do throws(SQLiteError) {
+            let select = try db.statement("SELECT method, result FROM request_results WHERE request_id = ?")
+            select.bind(1, requestId)
+            stored = try select.step() ? (select.text(0), Array(select.text(1).utf8)) : nil
+        } catch { throw Self.internalError(error) }
+        guard let stored else { return nil }
+        guard stored.method == scope else {
+            throw RPCError(
+                .conflict, "requestId '\(requestId)' was already used for \(stored.method)",
+                details: JSONObject([("requestId", .string(requestId))]))
+        }
+        return stored.result
+    }
+}

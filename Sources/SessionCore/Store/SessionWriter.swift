@@ -215,7 +215,7 @@ extension WriteCommand {
         case .clearMessages: "session:clearMessages"
         case .reset: "session:reset"
         case .delete: "session:delete"
-        case .applyCompaction: "compaction:apply"
+        case .applyCompaction: "session:compact"
         case .emitEvent: "event:emit"
         }
     }
