@@ -27,11 +27,17 @@ run session add "$session" --role user "Add a --verbose flag to the CLI and a te
 run session add "$session" --role assistant "Plan: parse the flag in Options.swift, print debug lines, add a test."
 run session checkpoint "$session" --pending "add --verbose flag" --pending "write its test" --decisions "flag name is --verbose"
 run session messages "$session"
+run session request "$session" --message "What is next?" --preview
+run session add "$session" --role assistant "DONE: add --verbose flag. TODO: document --verbose in the README"
+run session compact "$session" --dry-run
+run session compact "$session"
+run checkpoint show "$session"
+run session compactions "$session"
 run session ls
 run tokens count - <<< "Exact cl100k_base token counts for every message."
 run stats
 
-run events --since "$first_event" --count 4
+run events --since "$first_event" --count 6
 
 echo "== stopping the broker (SIGTERM: finishes in-flight requests, commits, closes the database)"
 kill -TERM "$broker_pid"
