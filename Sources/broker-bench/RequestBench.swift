@@ -47,8 +47,7 @@ func runRequestBench(context: ZMQContext, floor: Double, quick: Bool) throws {
         var sent = 0, received = 0
         while received < 10_000 {
             while sent < 10_000 && sent - received < 500 {
-                let content =
-                    sent % 2 == 0 ? "Step \(sent): run the checks." : "Step \(sent) done; checks pass, moving on."
+                let content = sent % 2 == 0 ? "Step \(sent): run checks." : "Step \(sent) passes."
                 let request = RPCRequest(
                     id: .int(Int64(sent)), method: "session:addMessage",
                     params: [

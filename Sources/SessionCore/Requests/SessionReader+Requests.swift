@@ -162,17 +162,20 @@ extension SessionReader {
         }
         var included = newestFirst.count
         var blockTokens = newestFirst.reduce(0) { $0 + $1.tokens }
-        func cost(_ count: Int) -> Int64 {
-            let omitted = newestFirst.count - count
-            return heading + Int64(estimator.counter.count(RequestLayout.omissionNote(omitted)))
+        func note(_ count: Int) -> Int64 {
+            Int64(estimator.counter.count(RequestLayout.omissionNote(newestFirst.count - count)))
         }
+        // The note's cost depends on how many are left out; the one for leaving out every message is
+        // (give or take a token) the largest, so the walk uses it and the exact one is taken at the end.
+        let noteBound = note(0) + 1
         while included > 0 {
             // The oldest included message must not be a tool result whose call is left out.
             let oldest = newestFirst[included - 1]
-            if !oldest.isTool && cost(included) + blockTokens <= budget { break }
+            if !oldest.isTool && heading + noteBound + blockTokens <= budget { break }
             blockTokens -= oldest.tokens
             included -= 1
         }
+        let cost = { (count: Int) in heading + note(count) }
         guard included > 0 else { return none }
         none.fromSeq = newestFirst[included - 1].seq
         none.included = Int64(included)
