@@ -46,11 +46,7 @@ public final class Latch<Value: Sendable>: @unchecked Sendable {
     public func wait(milliseconds: Int) -> Value? {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
-        var deadline = timespec()
-        clock_gettime(CLOCK_REALTIME, &deadline)
-        let nanos = Int(deadline.tv_nsec) + (milliseconds % 1000) * 1_000_000
-        deadline.tv_sec += milliseconds / 1000 + nanos / 1_000_000_000
-        deadline.tv_nsec = nanos % 1_000_000_000
+        var deadline = realtimeDeadline(afterMilliseconds: milliseconds)
         while value == nil {
             if pthread_cond_timedwait(&condition, &mutex, &deadline) == ETIMEDOUT { break }
         }
@@ -63,4 +59,14 @@ public final class Latch<Value: Sendable>: @unchecked Sendable {
         defer { pthread_mutex_unlock(&mutex) }
         return value
     }
+}
+
+/// The CLOCK_REALTIME time `milliseconds` from now, as `pthread_cond_timedwait` takes it.
+func realtimeDeadline(afterMilliseconds milliseconds: Int) -> timespec {
+    var deadline = timespec()
+    clock_gettime(CLOCK_REALTIME, &deadline)
+    let nanos = Int(deadline.tv_nsec) + (milliseconds % 1000) * 1_000_000
+    deadline.tv_sec += milliseconds / 1000 + nanos / 1_000_000_000
+    deadline.tv_nsec = nanos % 1_000_000_000
+    return deadline
 }

@@ -80,11 +80,7 @@ public final class WorkQueue<Item: Sendable>: @unchecked Sendable {
     public func pop(waitingAtMost milliseconds: Int) -> Popped {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
-        var deadline = timespec()
-        clock_gettime(CLOCK_REALTIME, &deadline)
-        let nanos = Int(deadline.tv_nsec) + (milliseconds % 1000) * 1_000_000
-        deadline.tv_sec += milliseconds / 1000 + nanos / 1_000_000_000
-        deadline.tv_nsec = nanos % 1_000_000_000
+        var deadline = realtimeDeadline(afterMilliseconds: milliseconds)
         while items.isEmpty && !closed {
             if pthread_cond_timedwait(&condition, &mutex, &deadline) == ETIMEDOUT { break }
         }
