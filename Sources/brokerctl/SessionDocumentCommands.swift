@@ -25,18 +25,12 @@ struct SessionCheckpoint: ParsableCommand {
         where !items.isEmpty {
             update[key] = .strings(items)
         }
-        let checkpoint: JSON
-        if update.count > 0 {
-            if version != nil { throw UsageError("--version shows an old version; it cannot be combined with updates") }
-            update["sessionId"] = .string(sessionId)
-            update["requestId"] = .string(Identifier.make("req"))
-            if let expectedVersion { update["expectedVersion"] = .int(expectedVersion) }
-            checkpoint = try global.call("session:updateCheckpoint", update)
-        } else {
-            var params = JSONObject([("sessionId", .string(sessionId))])
-            if let version { params["version"] = .int(version) }
-            checkpoint = try global.call("session:getCheckpoint", params)
-        }
+        guard update.count > 0 else { return try CheckpointShow.show(global, sessionId, version: version) }
+        if version != nil { throw UsageError("--version shows an old version; it cannot be combined with updates") }
+        update["sessionId"] = .string(sessionId)
+        update["requestId"] = .string(Identifier.make("req"))
+        if let expectedVersion { update["expectedVersion"] = .int(expectedVersion) }
+        let checkpoint = try global.call("session:updateCheckpoint", update)
         global.output(checkpoint) { CheckpointText.print(checkpoint, sessionId: sessionId) }
     }
 }
@@ -54,7 +48,10 @@ struct CheckpointShow: ParsableCommand {
     @Argument(help: "The session id.") var sessionId: String
     @Option(help: "Show this version instead of the current one.") var version: Int64?
 
-    func run() throws {
+    func run() throws { try Self.show(global, sessionId, version: version) }
+
+    /// Fetches and prints one checkpoint version (the current one when `version` is nil).
+    static func show(_ global: GlobalOptions, _ sessionId: String, version: Int64?) throws {
         var params = JSONObject([("sessionId", .string(sessionId))])
         if let version { params["version"] = .int(version) }
         let checkpoint = try global.call("session:getCheckpoint", params)
