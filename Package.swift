@@ -11,6 +11,12 @@ let package = Package(
         .executable(name: "brokerctl", targets: ["brokerctl"]),
         .executable(name: "broker-bench", targets: ["broker-bench"]),
         .executable(name: "tokenizer-bench", targets: ["tokenizer-bench"]),
+        .executable(name: "ralph", targets: ["ralph"]),
+        .executable(name: "pm-agent", targets: ["pm-agent"]),
+        .executable(name: "dev-agent", targets: ["dev-agent"]),
+        .executable(name: "qa-agent", targets: ["qa-agent"]),
+        .executable(name: "harness-agent", targets: ["harness-agent"]),
+        .executable(name: "merge-agent", targets: ["merge-agent"]),
         .library(name: "BrokerClient", targets: ["BrokerClient"]),
     ],
     dependencies: [
@@ -58,6 +64,14 @@ let package = Package(
         .target(name: "ModelProviders", dependencies: ["BrokerProtocol"], swiftSettings: strict),
         // Client side: request with time-out and retry, event subscriber.
         .target(name: "BrokerClient", dependencies: ["ZeroMQ", "BrokerProtocol"], swiftSettings: strict),
+        // The five agent roles, their shared runtime (options, model turns, git, shell) and the Ralph Loop.
+        .target(
+            name: "AgentKit",
+            dependencies: [
+                "BrokerClient", "BrokerProtocol", "ModelProviders", "ZeroMQ",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
 
         // Thin executables: parse options, call the libraries.
         .executableTarget(
@@ -83,6 +97,13 @@ let package = Package(
             swiftSettings: strict),
 
         .executableTarget(name: "tokenizer-bench", dependencies: ["Tokenizer"], swiftSettings: strict),
+        // The agents and the task controller: thin mains over AgentKit.
+        .executableTarget(name: "pm-agent", dependencies: ["AgentKit"], swiftSettings: strict),
+        .executableTarget(name: "dev-agent", dependencies: ["AgentKit"], swiftSettings: strict),
+        .executableTarget(name: "qa-agent", dependencies: ["AgentKit"], swiftSettings: strict),
+        .executableTarget(name: "harness-agent", dependencies: ["AgentKit"], swiftSettings: strict),
+        .executableTarget(name: "merge-agent", dependencies: ["AgentKit"], swiftSettings: strict),
+        .executableTarget(name: "ralph", dependencies: ["AgentKit"], swiftSettings: strict),
 
         .testTarget(
             name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Fixtures/token-fixtures.json")],
@@ -93,7 +114,10 @@ let package = Package(
         .testTarget(name: "SessionCoreTests", dependencies: ["SessionCore"], swiftSettings: strict),
         .testTarget(
             name: "BrokerServerTests",
-            dependencies: ["BrokerServer", "BrokerClient", "ZeroMQ", "ModelProviders", "broker", "brokerctl"],
+            dependencies: [
+                "BrokerServer", "BrokerClient", "ZeroMQ", "ModelProviders", "AgentKit", "broker", "brokerctl", "ralph",
+                "pm-agent", "dev-agent", "qa-agent", "harness-agent", "merge-agent",
+            ],
             swiftSettings: strict),
     ]
 )

@@ -42,6 +42,7 @@ public final class Broker: Sendable {
             "broker \(BrokerVersion.version) serving",
             metadata: [
                 "api": "\(running.endpoints.api)", "events": "\(running.endpoints.events)",
+                "workers": "\(running.endpoints.workers)",
                 "db": "\(configuration.databasePath)", "sync": "\(configuration.syncMode.rawValue)",
             ])
         return running.endpoints
@@ -140,6 +141,19 @@ final class Running: Sendable {
                 }
             })
 
+        let dispatcherStarted = Latch<Result<String, BrokerStartError>>()
+        threads.append(
+            NamedThread(name: "broker-dispatch") {
+                DispatcherStartup.run(shared: shared, context: context, started: dispatcherStarted, logger: logger)
+            })
+        let workersEndpoint: String
+        switch dispatcherStarted.wait() {
+        case .success(let endpoint): workersEndpoint = endpoint
+        case .failure(let error):
+            Self.abandon(shared, threads)
+            throw error
+        }
+
         let apiStarted = Latch<Result<String, BrokerStartError>>()
         let apiThread = NamedThread(name: "broker-api") {
             APIStartup.run(shared: shared, context: context, started: apiStarted, logger: logger)
@@ -152,7 +166,7 @@ final class Running: Sendable {
             Self.abandon(shared, threads)
             throw error
         }
-        let endpoints = BoundEndpoints(api: apiEndpoint, events: eventsEndpoint, workers: configuration.workersEndpoint)
+        let endpoints = BoundEndpoints(api: apiEndpoint, events: eventsEndpoint, workers: workersEndpoint)
         return Running(
             shared: shared, context: context, endpoints: endpoints, apiThread: apiThread, threads: threads,
             endpointLocks: locks)
@@ -161,6 +175,7 @@ final class Running: Sendable {
     /// Stops threads already started when a later part of start-up failed.
     private static func abandon(_ shared: BrokerShared, _ threads: [NamedThread]) {
         shared.stopRequested.set(true)
+        shared.dispatch.wakeup.signal()
         shared.writeQueue.close()
         shared.readQueue.close()
         shared.compactions.queue.close()
@@ -171,6 +186,7 @@ final class Running: Sendable {
         // The first caller stops the threads; any other waits until that is done.
         guard shared.stopRequested.trySet(true) else { return _ = stopped.wait() }
         shared.outbox.wakeup.signal()
+        shared.dispatch.wakeup.signal()
         apiThread.join()
         shared.compactions.queue.close()
         shared.writeQueue.close()

@@ -57,6 +57,9 @@ struct Events: ParsableCommand {
     @Option(help: "Exit after this many events.")
     var count: Int?
 
+    @Flag(help: "With --since: print the persisted events and exit instead of going live.")
+    var noFollow = false
+
     func run() throws {
         let endpoint = events ?? ProcessIO.environment("BROKER_EVENTS") ?? "tcp://127.0.0.1:5556"
         let context = try ZMQContext()
@@ -97,6 +100,7 @@ struct Events: ParsableCommand {
                 after = page["nextSeq"]?.intValue ?? after
                 if page["hasMore"]?.boolValue != true { break }
             }
+            if noFollow { return }
         }
         while true {
             guard let event = try subscriber.next(timeoutMs: 1_000) else { continue }

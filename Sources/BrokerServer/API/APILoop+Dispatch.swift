@@ -61,7 +61,33 @@ extension APILoop {
             }
         case .compaction(let dryRun):
             submitCompaction(request, envelope, dryRun: dryRun)
+        case .dispatcher:
+            submitToDispatcher(request, envelope)
         }
+    }
+
+    /// Hands `job:wait` or `worker:list` to the dispatcher thread, which answers later.
+    private func submitToDispatcher(_ request: RPCRequest, _ envelope: Envelope) {
+        let client = ClientReply(envelope: envelope, id: request.id)
+        let message: DispatchMessage
+        do throws(RPCError) {
+            let params = request.params
+            if request.method == "job:wait" {
+                try params.requireOnly(["jobId", "timeoutMs"])
+                message = .wait(
+                    jobId: try params.identifier("jobId"),
+                    timeoutMs: try params.optionalInt("timeoutMs", range: 0...60_000) ?? 30_000, client: client)
+            } else {
+                try params.requireOnly([])
+                message = .listWorkers(client)
+            }
+        } catch {
+            return send(.error(envelope, id: request.id, error))
+        }
+        guard shared.dispatch.post(message) else {
+            return send(.error(envelope, id: request.id, RPCError(.unavailable, "the broker is shutting down")))
+        }
+        inFlight += 1
     }
 
     /// Hands `session:compact` or `session:previewCompaction` to the compaction thread, which answers later.

@@ -11,6 +11,8 @@ enum Route: Sendable {
     case write(@Sendable (Params, BrokerShared) throws(RPCError) -> WriteCommand)
     /// On the compaction thread; answered when the compaction (or its dry run) is over.
     case compaction(dryRun: Bool)
+    /// On the dispatcher thread, which owns workers and live jobs (`job:wait`, `worker:list`).
+    case dispatcher
 }
 
 /// The method table: every JSON-RPC method the api endpoint answers.
@@ -54,6 +56,24 @@ enum Routes {
         "session:compact": .compaction(dryRun: false),
         "session:previewCompaction": .compaction(dryRun: true),
         "session:listCompactions": .read { reader, params throws(RPCError) in try reader.listCompactions(params) },
+        "job:submit": .write { params, shared throws(RPCError) in
+            let dispatch = shared.configuration.dispatch
+            return .submitJob(
+                try SubmitJob(
+                    params: params, defaultTimeoutMs: dispatch.jobTimeoutMs, defaultMaxAttempts: dispatch.maxAttempts))
+        },
+        "job:get": .read { reader, params throws(RPCError) in try reader.getJob(params) },
+        "job:list": .read { reader, params throws(RPCError) in try reader.listJobs(params) },
+        "job:cancel": .write { params, _ throws(RPCError) in .cancelJob(try CancelJob(params: params)) },
+        "job:wait": .dispatcher,
+        "worker:list": .dispatcher,
+        "task:create": .write { params, _ throws(RPCError) in .createTask(try CreateTask(params: params)) },
+        "task:get": .read { reader, params throws(RPCError) in try reader.getTask(params) },
+        "task:list": .read { reader, params throws(RPCError) in try reader.listTasks(params) },
+        "task:update": .write { params, _ throws(RPCError) in .updateTask(try UpdateTask(params: params)) },
+        "task:recordIteration": .write { params, _ throws(RPCError) in
+            .recordIteration(try RecordIteration(params: params))
+        },
         "events:since": .read { reader, params throws(RPCError) in try reader.eventsSince(params) },
     ]
 

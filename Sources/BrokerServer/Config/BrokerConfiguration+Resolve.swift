@@ -9,7 +9,7 @@ extension BrokerConfiguration {
     /// The keys a configuration file may hold (JSON object); anything else is an error, so typos are caught.
     static let fileKeys: Set<String> = [
         "api", "events", "workers", "db", "sync", "maxRequestBytes", "maxReplyBytes", "readerThreads", "tokenLimit",
-        "logLevel", "compaction",
+        "logLevel", "compaction", "dispatch",
     ]
 
     /// Resolves each setting from the flag, else the environment, else the configuration file, else the default.
@@ -53,6 +53,10 @@ extension BrokerConfiguration {
         }
         configuration.compaction = try CompactionSettings.resolve(
             file["compaction"]?.objectValue ?? JSONObject(), environment: environment)
+        if file["dispatch"] != nil && file["dispatch"]?.objectValue == nil {
+            throw ConfigurationError("config 'dispatch' must be an object")
+        }
+        configuration.dispatch = try DispatchSettings.resolve(file["dispatch"]?.objectValue ?? JSONObject())
         for endpoint in [configuration.apiEndpoint, configuration.eventsEndpoint, configuration.workersEndpoint] {
             try validateEndpoint(endpoint)
         }

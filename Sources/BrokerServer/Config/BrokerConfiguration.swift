@@ -23,6 +23,8 @@ public struct BrokerConfiguration: Sendable, Equatable {
     public var logLevel = "info"
     /// When and how sessions are compacted.
     public var compaction = CompactionSettings()
+    /// Heartbeats, job attempts and time-outs on the workers endpoint.
+    public var dispatch = DispatchSettings()
 
     public init() {}
 

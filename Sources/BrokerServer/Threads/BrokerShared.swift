@@ -12,6 +12,8 @@ final class BrokerShared: Sendable {
     let readQueue = WorkQueue<ReadJob>()
     let outbox = Outbox()
     let compactions = CompactionCoordinator()
+    /// Messages for the dispatcher thread (workers and jobs).
+    let dispatch = DispatchInbox()
     /// Set once when shutdown begins.
     let stopRequested = Latch<Bool>()
     let startedAt = Timestamp.monotonicMillis()

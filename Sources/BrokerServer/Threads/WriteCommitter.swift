@@ -79,6 +79,9 @@ final class WriteCommitter {
             }
             let events = try writer.commitBatch()
             publish(events)
+            // Before the replies go out, so a client's next call (job:wait) finds the job known.
+            let notices = writer.takeJobNotices()
+            if !notices.isEmpty { shared.dispatch.post(.notices(notices)) }
             for sessionId in writer.takeCompactionCandidates() { shared.compactions.requestAuto(sessionId) }
             for (callback, result) in callbacks { callback(result) }
             return replies

@@ -17,6 +17,13 @@ public enum WriteCommand: Sendable {
     case applyCompaction(CompactionSwap)
     /// Internal: records and publishes an event that comes with no other write.
     case emitEvent(topic: String, fields: JSONObject)
+    case submitJob(SubmitJob)
+    case cancelJob(CancelJob)
+    /// Internal (the dispatcher's): a job started, was re-queued, completed or failed.
+    case jobTransition(JobTransition)
+    case createTask(CreateTask)
+    case updateTask(UpdateTask)
+    case recordIteration(RecordIteration)
 
     /// The client-made id that makes a retry return the first result, when the command has one
     /// outside its natural key (`sessionId` for create, `messageId` for addMessage).
@@ -27,7 +34,9 @@ public enum WriteCommand: Sendable {
         case .setContext(let command), .setAgentDescription(let command): command.requestId
         case .clearMessages(let command), .reset(let command), .delete(let command): command.requestId
         case .applyCompaction(let swap): swap.requestId
-        case .emitEvent: nil
+        case .updateTask(let command): command.requestId
+        case .recordIteration(let command): command.requestId
+        case .emitEvent, .submitJob, .cancelJob, .jobTransition, .createTask: nil
         }
     }
 }

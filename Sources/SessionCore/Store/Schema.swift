@@ -7,7 +7,7 @@ import SQLite
 /// untouched: guessing at a future layout could destroy data.
 public enum Schema {
     /// The version this build writes.
-    public static let currentVersion: Int64 = 3
+    public static let currentVersion: Int64 = 4
 
     /// Each entry upgrades from version `index` to `index + 1`.
     static let migrations: [String] = [
@@ -110,6 +110,53 @@ public enum Schema {
             instructions TEXT,
             created_at INTEGER NOT NULL,
             PRIMARY KEY (session, checkpoint_version)
+        ) WITHOUT ROWID;
+        """,
+        // 3 -> 4: agent work. Jobs are queued durably (a restart queues queued and running ones again);
+        // tasks carry their plan, state and sessions; each Dev iteration's check results are kept.
+        """
+        CREATE TABLE jobs (
+            id TEXT PRIMARY KEY,
+            service TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            max_attempts INTEGER NOT NULL,
+            timeout_ms INTEGER NOT NULL,
+            deadline_at INTEGER NOT NULL,
+            worker TEXT,
+            result TEXT,
+            error TEXT,
+            created_at INTEGER NOT NULL,
+            started_at INTEGER,
+            finished_at INTEGER
+        ) WITHOUT ROWID;
+        CREATE INDEX jobs_by_state ON jobs(state, created_at);
+        CREATE INDEX jobs_by_created ON jobs(created_at);
+        CREATE TABLE tasks (
+            rowid INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            feature_id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            description TEXT NOT NULL,
+            checks TEXT NOT NULL,
+            depends_on TEXT NOT NULL,
+            workspace TEXT,
+            state TEXT NOT NULL,
+            iteration INTEGER NOT NULL,
+            sessions TEXT NOT NULL,
+            failure_reason TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX tasks_by_feature ON tasks(feature_id, rowid);
+        CREATE TABLE task_iterations (
+            task TEXT NOT NULL,
+            iteration INTEGER NOT NULL,
+            passed INTEGER NOT NULL,
+            results TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            PRIMARY KEY (task, iteration)
         ) WITHOUT ROWID;
         """,
     ]

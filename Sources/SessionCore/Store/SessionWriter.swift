@@ -26,6 +26,8 @@ public final class SessionWriter {
     public var compactionPolicy: CompactionPolicy?
     /// Sessions of this batch due for an automatic compaction; handed over after the commit.
     var compactionCandidates: Set<String> = []
+    /// Jobs queued or cancelled in this batch, for the dispatcher; handed over after the commit.
+    var jobNotices: [JobNotice] = []
 
     public init(connection: Connection, counter: any TokenCounter, defaultTokenLimit: Int64) throws(SQLiteError) {
         db = connection
@@ -49,6 +51,7 @@ public final class SessionWriter {
     /// A database error is rethrown: the caller must roll back the whole batch.
     public func apply(_ command: WriteCommand) throws(SQLiteError) -> Result<[UInt8], RPCError> {
         let eventMark = events.count
+        let noticeMark = jobNotices.count
         let seqMark = nextEventSeq
         let changesMark = db.totalChanges
         undo.removeAll(keepingCapacity: true)
@@ -56,6 +59,7 @@ public final class SessionWriter {
             return .success(try runIdempotent(command))
         } catch {
             events.removeSubrange(eventMark...)
+            jobNotices.removeSubrange(noticeMark...)
             nextEventSeq = seqMark
             for entry in undo.reversed() { cache[entry.id] = entry.record }
             switch error {
@@ -103,13 +107,14 @@ public final class SessionWriter {
         dirty.removeAll()
         events.removeAll()
         compactionCandidates.removeAll()
+        jobNotices.removeAll()
         nextEventSeq = ((try? db.scalarInt("SELECT COALESCE(MAX(seq), 0) FROM events")) ?? 0) + 1
     }
 
     private func runIdempotent(_ command: WriteCommand) throws(CommandError) -> [UInt8] {
         guard let requestId = command.requestId else { return try run(command) }
         // The same requestId on another method or session is a client bug, not a retry.
-        let scope = "\(command.methodName) \(command.sessionId ?? "")"
+        let scope = "\(command.methodName) \(command.subjectId ?? "")"
         let lookup = try sql("SELECT method, result FROM request_results WHERE request_id = ?")
         lookup.bind(1, requestId)
         if try step(lookup) {
@@ -143,6 +148,12 @@ public final class SessionWriter {
         case .delete(let action): try delete(action)
         case .applyCompaction(let swap): try applyCompaction(swap)
         case .emitEvent(let topic, let fields): try emitOnly(topic, fields)
+        case .submitJob(let submit): try submitJob(submit)
+        case .cancelJob(let cancel): try cancelJob(cancel)
+        case .jobTransition(let transition): try applyJobTransition(transition)
+        case .createTask(let create): try createTask(create)
+        case .updateTask(let update): try updateTask(update)
+        case .recordIteration(let record): try recordIteration(record)
         }
     }
 
@@ -192,8 +203,9 @@ extension SessionWriter {
 }
 
 extension WriteCommand {
-    /// The session a command acts on (nil for create, whose id may not exist yet).
-    var sessionId: String? {
+    /// The session, job or task a command acts on (nil for creates, whose id may not exist yet);
+    /// a requestId is scoped to it, so reusing one on another subject is refused, not replayed.
+    var subjectId: String? {
         switch self {
         case .createSession: nil
         case .addMessage(let command): command.sessionId
@@ -201,7 +213,11 @@ extension WriteCommand {
         case .setContext(let command), .setAgentDescription(let command): command.sessionId
         case .clearMessages(let command), .reset(let command), .delete(let command): command.sessionId
         case .applyCompaction(let swap): swap.sessionId
-        case .emitEvent: nil
+        case .cancelJob(let command): command.jobId
+        case .jobTransition(let command): command.jobId
+        case .updateTask(let command): command.taskId
+        case .recordIteration(let command): "\(command.taskId) \(command.iteration)"
+        case .emitEvent, .submitJob, .createTask: nil
         }
     }
 
@@ -217,6 +233,12 @@ extension WriteCommand {
         case .delete: "session:delete"
         case .applyCompaction: "session:compact"
         case .emitEvent: "event:emit"
+        case .submitJob: "job:submit"
+        case .cancelJob: "job:cancel"
+        case .jobTransition: "job:transition"
+        case .createTask: "task:create"
+        case .updateTask: "task:update"
+        case .recordIteration: "task:recordIteration"
         }
     }
 }

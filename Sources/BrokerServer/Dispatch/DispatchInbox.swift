@@ -1,0 +1,32 @@
+import BrokerProtocol
+import SessionCore
+import ZeroMQ
+
+/// What other threads tell the dispatcher.
+enum DispatchMessage: Sendable {
+    /// Jobs queued or cancelled by committed writes.
+    case notices([JobNotice])
+    /// `job:wait`: answer when the job ends, or at the time-out.
+    case wait(jobId: String, timeoutMs: Int64, client: ClientReply)
+    /// `worker:list`.
+    case listWorkers(ClientReply)
+    /// A final transition of the dispatcher's own was committed (or refused).
+    case finished(jobId: String, outcome: Result<[UInt8], RPCError>)
+}
+
+/// The dispatcher's queue, with the eventfd that wakes its `zmq_poll`.
+final class DispatchInbox: Sendable {
+    private let queue = WorkQueue<DispatchMessage>()
+    let wakeup = Wakeup()
+
+    @discardableResult
+    func post(_ message: DispatchMessage) -> Bool {
+        let accepted = queue.push(message)
+        wakeup.signal()
+        return accepted
+    }
+
+    func drain() -> [DispatchMessage] { queue.takeAll() }
+
+    func close() { queue.close() }
+}

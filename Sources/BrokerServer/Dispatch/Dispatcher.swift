@@ -1,0 +1,261 @@
+import BrokerProtocol
+import Logging
+import SessionCore
+import ZeroMQ
+
+/// The dispatcher thread: owns the workers ROUTER, the worker registry and the live jobs.
+///
+/// Jobs are rows first (the writer stores `job:submit`, then tells this
+/// thread); every state change the dispatcher makes goes back through the
+/// writer, so events keep one sequence and a restart finds each job where it
+/// was. Only this thread touches the workers socket (DESIGN.md rule 1).
+final class Dispatcher {
+    let router: ZMQSocket
+    let shared: BrokerShared
+    let settings: DispatchSettings
+    let logger: Logger
+    var registry = WorkerRegistry()
+    /// Jobs not finished yet, by id.
+    var jobs: [String: LiveJob] = [:]
+    /// Per service, queued job ids in dispatch order.
+    var queues: [String: [String]] = [:]
+    /// `job:wait` calls waiting for a job to end.
+    var waiters: [String: [Waiter]] = [:]
+    var nextHeartbeatAt: Int64 = 0
+
+    struct LiveJob {
+        var record: JobRecord
+        /// A final transition is on its way to the writer; time-outs and lost workers no longer apply.
+        var finishing = false
+    }
+
+    struct Waiter {
+        var client: ClientReply
+        var deadline: Int64
+    }
+
+    init(router: ZMQSocket, shared: BrokerShared, logger: Logger) {
+        self.router = router
+        self.shared = shared
+        self.settings = shared.configuration.dispatch
+        self.logger = logger
+    }
+
+    func run(unfinished: [JobRecord]) {
+        restore(unfinished)
+        var poller = ZMQPoller()
+        poller.add(router)
+        poller.add(fileDescriptor: shared.dispatch.wakeup.fileDescriptor)
+        while shared.stopRequested.current == nil {
+            let ready: [Int]
+            do { ready = try poller.poll(timeoutMs: Int(nextWakeIn())) } catch {
+                logger.error("dispatcher: poll failed: \(error)")
+                break
+            }
+            if ready.contains(1) {
+                shared.dispatch.wakeup.reset()
+                for message in shared.dispatch.drain() { handle(message) }
+            }
+            if ready.contains(0) { receiveFromWorkers() }
+            tick()
+        }
+        shutDown()
+    }
+
+    /// Milliseconds until something is due: a heartbeat, a waiter's time-out, a job's deadline.
+    private func nextWakeIn() -> Int64 {
+        let now = Timestamp.monotonicMillis()
+        var due = nextHeartbeatAt
+        for list in waiters.values { for waiter in list { due = min(due, waiter.deadline) } }
+        let wall = Timestamp.now()
+        for job in jobs.values where !job.finishing { due = min(due, now + (job.record.deadlineAt - wall)) }
+        return max(0, min(due - now, settings.heartbeatMs))
+    }
+
+    private func handle(_ message: DispatchMessage) {
+        switch message {
+        case .notices(let notices):
+            for notice in notices {
+                switch notice {
+                case .queued(let record): enqueue(record, atFront: false)
+                case .cancelled(let record): forget(record.id, answeringWith: record)
+                }
+            }
+            dispatchQueued()
+        case .wait(let jobId, let timeoutMs, let client):
+            addWaiter(jobId, timeoutMs: timeoutMs, client: client)
+        case .listWorkers(let client):
+            reply(client, JSON.object(workerList()).serialized)
+        case .finished(let jobId, let outcome):
+            finished(jobId, outcome)
+        }
+    }
+
+    /// Heartbeats out, lost workers dropped, expired jobs and waits answered.
+    private func tick() {
+        let now = Timestamp.monotonicMillis()
+        for identity in registry.expired(at: now) { detach(identity, reason: "heartbeat lost", notify: false) }
+        if now >= nextHeartbeatAt {
+            for identity in registry.workers.keys { send(identity, .heartbeat) }
+            nextHeartbeatAt = now + settings.heartbeatMs
+        }
+        expireJobs()
+        expireWaiters(now: now)
+    }
+
+    /// Reads what is queued on the ROUTER, up to a fair share per wake-up.
+    private func receiveFromWorkers() {
+        for _ in 0..<1_024 {
+            let frames: [ZMQFrame]?
+            do { frames = try router.receive(dontWait: true) } catch {
+                logger.error("dispatcher: receive failed: \(error)")
+                return
+            }
+            guard let frames, let identity = frames.first else { return }
+            handleWorkerMessage(identity, frames.dropFirst())
+        }
+    }
+
+    /// One worker message; anything outside the protocol gets DISCONNECT and drops the worker.
+    private func handleWorkerMessage(_ identity: ZMQFrame, _ frames: ArraySlice<ZMQFrame>) {
+        guard let (command, body) = Majordomo.parse(frames) else {
+            return protocolError(identity, "not a 7/MDP worker message (MDPW01)")
+        }
+        let now = Timestamp.monotonicMillis()
+        let known = registry[identity] != nil
+        if known { registry.touch(identity, now: Timestamp.now(), expiresAt: now + settings.expiryMs) }
+        switch command {
+        case .ready:
+            guard !known else { return protocolError(identity, "READY from a worker already registered") }
+            guard let service = body.first, !service.isEmpty, service.count <= 256,
+                let name = String(validating: service, as: UTF8.self)
+            else { return protocolError(identity, "READY without a valid service name") }
+            attach(identity, service: name, metadata: body.count > 1 ? body[1] : nil, now: now)
+        case .reply:
+            guard known else { return protocolError(identity, "REPLY from a worker that is not registered") }
+            guard body.count == 3, body[1].isEmpty, let jobId = String(validating: body[0], as: UTF8.self) else {
+                return protocolError(identity, "REPLY must be: jobId, empty frame, JSON body")
+            }
+            guard registry[identity]?.jobId == jobId else {
+                return protocolError(identity, "REPLY for job '\(jobId)', which this worker does not hold")
+            }
+            guard let parsed = try? JSONParser.parse(body[2]), let reply = parsed.objectValue,
+                let ok = reply["ok"]?.boolValue
+            else { return protocolError(identity, "REPLY body is not JSON {ok, result | error}") }
+            registry.release(identity)
+            complete(jobId, ok: ok, reply: reply)
+            dispatchQueued()
+        case .heartbeat:
+            if !known { send(identity, .disconnect) }  // a worker we forgot: it reconnects and says READY
+        case .disconnect:
+            if known { detach(identity, reason: "disconnect", notify: false) }
+        case .request:
+            protocolError(identity, "REQUEST is a broker-to-worker command")
+        }
+    }
+
+    private func attach(_ identity: ZMQFrame, service: String, metadata: ZMQFrame?, now: Int64) {
+        let id = WorkerEntry.id(for: identity)
+        let name = metadata.flatMap { try? JSONParser.parse($0) }?["name"]?.stringValue ?? id
+        registry.add(
+            WorkerEntry(
+                identity: identity, id: id, service: service, name: name, attachedAt: Timestamp.now(),
+                lastSeenAt: Timestamp.now(), expiresAt: now + settings.expiryMs, jobId: nil))
+        emit(
+            Topic.workerAttached,
+            JSONObject([("workerId", .string(id)), ("service", .string(service)), ("name", .string(name))]))
+        logger.info("dispatcher: worker \(name) (\(id)) attached for '\(service)'")
+        dispatchQueued()
+    }
+
+    private func protocolError(_ identity: ZMQFrame, _ problem: String) {
+        logger.warning("dispatcher: worker \(WorkerEntry.id(for: identity)): \(problem); disconnecting it")
+        detach(identity, reason: "protocol error", notify: true)
+    }
+
+    /// Drops a worker (telling it when `notify`), and puts back the job it held.
+    func detach(_ identity: ZMQFrame, reason: String, notify: Bool) {
+        if notify { send(identity, .disconnect) }
+        guard let worker = registry.remove(identity) else { return }
+        emit(
+            Topic.workerDetached,
+            JSONObject([
+                ("workerId", .string(worker.id)), ("service", .string(worker.service)), ("name", .string(worker.name)),
+                ("reason", .string(reason)),
+            ]))
+        logger.info("dispatcher: worker \(worker.name) (\(worker.id)) detached: \(reason)")
+        if let jobId = worker.jobId { workerLost(jobId, worker: worker) }
+    }
+
+    func send(_ identity: ZMQFrame, _ command: Majordomo.Command, _ body: [ZMQFrame] = []) {
+        do { try router.send([identity] + Majordomo.frames(command, body), dontWait: true) } catch {
+            // The worker is gone or not reading; its heartbeats stop and it is dropped then.
+            logger.debug("dispatcher: send to \(WorkerEntry.id(for: identity)) failed: \(error)")
+        }
+    }
+
+    func reply(_ client: ClientReply, _ result: [UInt8]) {
+        shared.outbox.post(.result(client.envelope, id: client.id, result))
+    }
+
+    /// Records and publishes an event through the writer (so it gets its sequence number).
+    func emit(_ topic: String, _ fields: JSONObject) {
+        _ = shared.writeQueue.push(
+            WriteJob(envelope: [], id: .null, command: .emitEvent(topic: topic, fields: fields), onCommit: { _ in }))
+    }
+
+    private func workerList() -> JSONObject {
+        var services: [String: (workers: Int, idle: Int, queued: Int)] = [:]
+        for worker in registry.workers.values {
+            services[worker.service, default: (0, 0, 0)].workers += 1
+            if worker.jobId == nil { services[worker.service, default: (0, 0, 0)].idle += 1 }
+        }
+        for (service, queue) in queues where !queue.isEmpty {
+            services[service, default: (0, 0, 0)].queued += queue.count
+        }
+        let summary: [JSON] = services.keys.sorted().map { name in
+            let figures = services[name]!
+            return .object(
+                JSONObject([
+                    ("service", .string(name)), ("workers", .int(Int64(figures.workers))),
+                    ("idle", .int(Int64(figures.idle))), ("queued", .int(Int64(figures.queued))),
+                ]))
+        }
+        return JSONObject([("workers", .array(registry.all.map(\.json))), ("services", .array(summary))])
+    }
+
+    /// At shutdown: every waiter gets the job as it stands; workers are told to reconnect later.
+    private func shutDown() {
+        for (jobId, list) in waiters {
+            for waiter in list { answer(waiter.client, jobId: jobId) }
+        }
+        waiters.removeAll()
+        for identity in registry.workers.keys { send(identity, .disconnect) }
+        router.close()
+    }
+}
+
+/// Binds the workers endpoint and runs the dispatcher on its thread.
+enum DispatcherStartup {
+    static func run(
+        shared: BrokerShared, context: ZMQContext, started: Latch<Result<String, BrokerStartError>>, logger: Logger
+    ) {
+        let dispatcher: Dispatcher
+        let unfinished: [JobRecord]
+        do {
+            let reader = SessionReader(connection: try shared.database.openReader(), counter: shared.counter)
+            unfinished = try reader.unfinishedJobs()
+            let router = try ZMQSocket(context: context, type: .router)
+            try router.setMaxMessageSize(shared.configuration.transportMaxMessageBytes)
+            try router.setHighWaterMarks(send: 10_000, receive: 10_000)
+            let endpoint = try BindError.bind(router, shared.configuration.workersEndpoint, role: "workers")
+            dispatcher = Dispatcher(router: router, shared: shared, logger: logger)
+            started.set(.success(endpoint))
+        } catch let error as BrokerStartError {
+            return started.set(.failure(error))
+        } catch {
+            return started.set(.failure(BrokerStartError(message: "cannot start the workers socket: \(error)")))
+        }
+        dispatcher.run(unfinished: unfinished)
+    }
+}
