@@ -10,7 +10,11 @@ struct InteropTests {
         let broker = try TestBroker()
         let script = Processes.repositoryRoot.appendingPathComponent("Tests/Interop/interop_test.py").path
         let result = try Processes.run(
-            "/usr/bin/env", ["python3", script, "--api", broker.endpoints.api, "--events", broker.endpoints.events],
+            "/usr/bin/env",
+            [
+                "python3", script, "--api", broker.endpoints.api, "--events", broker.endpoints.events, "--workers",
+                broker.endpoints.workers,
+            ],
             timeout: 120)
         #expect(result.status == 0, "\(result.stdout.suffix(3000))\n\(result.stderr.suffix(2000))")
         #expect(result.stdout.contains(" passed, 0 failed"))

@@ -18,6 +18,9 @@ final class TestBroker: Sendable {
         var configuration = BrokerConfiguration()
         configuration.apiEndpoint = "tcp://127.0.0.1:*"
         configuration.eventsEndpoint = "tcp://127.0.0.1:*"
+        configuration.workersEndpoint = "tcp://127.0.0.1:*"
+        // Fast heartbeats so lost workers are noticed within a second.
+        configuration.dispatch.heartbeatMs = 200
         configuration.databasePath = self.directory + "/broker.db"
         configure(&configuration)
         var logger = Logger(label: "test-broker")
