@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Quick start: sets up a fresh Debian machine, builds, starts the broker on its embedded defaults
-# (SQLite in ./data), drives it end to end with brokerctl, then stops it cleanly.
+# (SQLite in ./data), drives it end to end with brokerctl, runs the agent demo (deploy/demo), then stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/setup.sh
@@ -38,6 +38,9 @@ run tokens count - <<< "Exact cl100k_base token counts for every message."
 run stats
 
 run events --since "$first_event" --count 6
+
+echo "== the agent demo: five agents and ralph take a feature from plan to merged, on recorded answers"
+deploy/demo/run-demo.sh "$bin"
 
 echo "== stopping the broker (SIGTERM: finishes in-flight requests, commits, closes the database)"
 kill -TERM "$broker_pid"
