@@ -197,6 +197,150 @@ COMPACTION = obj(
 )
 
 
+# ---------------------------------------------------------------- jobs, workers, tasks (spec 7.8, 7.9)
+
+JOB_STATE = {"enum": ["queued", "running", "completed", "failed", "cancelled"]}
+# A jobId: the client's (a client-made id) or a broker-made one; both fit the client-made id pattern.
+JOB_ID = {**CLIENT_ID, "description": "the client's jobId, or a broker-made id"}
+TASK_ID = {**CLIENT_ID, "description": "the client's taskId, or a broker-made id"}
+JOB_TIMEOUT = {"type": "integer", "minimum": 1000, "maximum": 86400000,
+               "description": "milliseconds from submission to the job's deadline"}
+MAX_ATTEMPTS = {"type": "integer", "minimum": 1, "maximum": 10}
+WORKER_ID = {"type": "string", "minLength": 1, "description": "a broker-made id, opaque"}
+ANY_JSON = {"description": "any JSON value"}
+ATTEMPT_RUN = {**SEQ, "description": "the attempt, 1 to maxAttempts"}
+ATTEMPT_NEXT = {**SEQ, "description": "the attempt the job is queued for (1 when submitted)"}
+ATTEMPT_MADE = {**COUNT, "description": "the attempts made (0: the job was never dispatched)"}
+CHECK_TIMEOUT = {"type": "integer", "minimum": 1000, "maximum": 86400000}
+
+JOB_SUMMARY = obj(
+    {
+        "jobId": JOB_ID,
+        "service": IDENT,
+        "state": JOB_STATE,
+        "attempts": {**COUNT, "description": "dispatches to a worker so far"},
+        "maxAttempts": MAX_ATTEMPTS,
+        "timeoutMs": JOB_TIMEOUT,
+        "worker": {"type": ["string", "null"], "minLength": 1,
+                   "description": "the workerId of the last attempt (null: never dispatched)"},
+        "error": {"type": ["string", "null"], "description": "why the job failed (null unless failed)"},
+        "createdAt": TIMESTAMP,
+        "startedAt": {**nullable(TIMESTAMP), "description": "when the last attempt was dispatched"},
+        "finishedAt": {**nullable(TIMESTAMP), "description": "when the job reached a terminal state"},
+        "deadlineAt": {**TIMESTAMP, "description": "createdAt + timeoutMs"},
+    },
+    ["jobId", "service", "state", "attempts", "maxAttempts", "timeoutMs", "worker", "error", "createdAt",
+     "startedAt", "finishedAt", "deadlineAt"],
+    description="A job without its payload and result (job:list).",
+)
+JOB = dict(JOB_SUMMARY)
+JOB["properties"] = {**JOB_SUMMARY["properties"], "payload": ANY_JSON,
+                     "result": {**ANY_JSON, "description": "the worker's result (null unless completed)"}}
+JOB["required"] = JOB_SUMMARY["required"] + ["payload", "result"]
+JOB["description"] = "A job (job:get)."
+
+
+def job_with(name, schema, description):
+    out = dict(JOB)
+    out["properties"] = {**JOB["properties"], name: schema}
+    out["required"] = JOB["required"] + [name]
+    out["description"] = description
+    return out
+
+
+WORKER = obj(
+    {
+        "workerId": WORKER_ID,
+        "service": IDENT,
+        "name": {"type": "string", "description": "the name from READY, else the workerId"},
+        "state": {"enum": ["idle", "busy"]},
+        "jobId": {**nullable(JOB_ID), "description": "the job the worker holds (null when idle)"},
+        "attachedAt": TIMESTAMP,
+        "lastSeenAt": {**TIMESTAMP, "description": "when the broker last received a frame from it"},
+    },
+    ["workerId", "service", "name", "state", "jobId", "attachedAt", "lastSeenAt"],
+)
+SERVICE = obj(
+    {"service": IDENT, "workers": COUNT, "idle": COUNT, "queued": {**COUNT, "description": "jobs queued"}},
+    ["service", "workers", "idle", "queued"],
+)
+
+TASK_STATE = {"enum": ["planning", "in_dev", "in_qa", "in_review", "done", "failed"]}
+CHECK = obj(
+    {"name": {"type": "string", "minLength": 1}, "command": {"type": "string", "minLength": 1},
+     "timeoutMs": CHECK_TIMEOUT},
+    ["name", "command", "timeoutMs"],
+)
+CHECK_PARAM = {"oneOf": [
+    {"type": "string", "minLength": 1, "description": "a command; the check is named after it"},
+    obj({"name": {"type": "string", "minLength": 1, "description": "default: the command"},
+         "command": {"type": "string", "minLength": 1},
+         "timeoutMs": {**CHECK_TIMEOUT, "description": "default 300000"}}, ["command"]),
+]}
+TITLE = {"type": "string", "minLength": 1, "maxLength": 4096}
+WORKSPACE = obj(
+    {"repo": {"type": "string", "minLength": 1}, "baseBranch": {"type": "string", "minLength": 1},
+     "branch": {"type": "string", "minLength": 1}},
+    ["repo", "baseBranch", "branch"],
+)
+TASK = obj(
+    {
+        "taskId": TASK_ID,
+        "featureId": IDENT,
+        "title": TITLE,
+        "description": {"type": "string"},
+        "checks": {"type": "array", "items": CHECK},
+        "dependsOn": {"type": "array", "items": TASK_ID},
+        "workspace": {"oneOf": [WORKSPACE, {"type": "null"}]},
+        "state": TASK_STATE,
+        "iteration": {**COUNT, "description": "0 before the first iteration"},
+        "sessions": {
+            "type": "object",
+            "propertyNames": TASK_STATE,
+            "additionalProperties": {"type": "array", "items": {"type": "string", "minLength": 1}},
+            "description": "sessionIds by the state they were recorded in",
+        },
+        "failureReason": {"type": ["string", "null"]},
+        "createdAt": TIMESTAMP,
+        "updatedAt": TIMESTAMP,
+    },
+    ["taskId", "featureId", "title", "description", "checks", "dependsOn", "workspace", "state", "iteration",
+     "sessions", "failureReason", "createdAt", "updatedAt"],
+    description="A task (task:create, task:update, task:list).",
+)
+ITERATION = obj(
+    {"iteration": SEQ, "passed": {"type": "boolean"}, "results": {"type": "object"}, "at": TIMESTAMP},
+    ["iteration", "passed", "results", "at"],
+)
+TASK_DETAIL = dict(TASK)
+TASK_DETAIL["properties"] = {**TASK["properties"], "iterations": {
+    "type": "array", "items": ITERATION, "description": "recorded iterations, by iteration number"}}
+TASK_DETAIL["required"] = TASK["required"] + ["iterations"]
+TASK_DETAIL["description"] = "A task with its recorded iterations (task:get)."
+
+# Worker protocol bodies (AGENTBROKER-WORKERS.md): the JSON frames of READY, REQUEST and REPLY.
+WORKER_BODIES = {
+    "worker.ready": (obj(
+        {"name": {"type": "string", "minLength": 1}, "pid": {"type": "integer", "minimum": 0},
+         "host": {"type": "string", "minLength": 1}},
+        description="The optional last frame of READY (worker to broker); every member is optional.",
+    ), "READY body"),
+    "worker.request": (obj(
+        {"jobId": JOB_ID, "service": IDENT, "payload": ANY_JSON, "attempt": ATTEMPT_RUN,
+         "maxAttempts": MAX_ATTEMPTS, "timeoutMs": JOB_TIMEOUT, "deadlineAt": TIMESTAMP},
+        ["jobId", "service", "payload", "attempt", "maxAttempts", "timeoutMs", "deadlineAt"],
+        description="The body frame of REQUEST (broker to worker).",
+    ), "REQUEST body"),
+    "worker.reply": ({
+        "description": "The body frame of REPLY (worker to broker): a result, or a failure.",
+        "oneOf": [
+            obj({"ok": {"const": True}, "result": ANY_JSON}, ["ok", "result"]),
+            obj({"ok": {"const": False}, "error": {"type": "string", "minLength": 1}}, ["ok", "error"]),
+        ],
+    }, "REPLY body"),
+}
+
+
 def event(topic, fields, required, description):
     props = {
         "seq": {**SEQ, "description": "persisted, increasing, gap-free across all topics"},
@@ -270,6 +414,70 @@ EVENTS = {
          "summarizer": {**SUMMARIZER, "description": "the summarizer that failed"}},
         ["sessionId", "reason", "error", "willRetry", "attempt", "summarizer"],
         "One attempt of a compaction failed (a summary refused, or a swap that could not be applied).",
+    ),
+    "job:queued": event(
+        "job:queued",
+        {"jobId": JOB_ID, "service": IDENT, "attempt": ATTEMPT_NEXT,
+         "reason": {"enum": ["submitted", "worker lost", "broker restart"]}},
+        ["jobId", "service", "attempt", "reason"],
+        "A job was queued: submitted, or queued again after its worker was lost or the broker restarted.",
+    ),
+    "job:started": event(
+        "job:started",
+        {"jobId": JOB_ID, "service": IDENT, "worker": WORKER_ID, "attempt": ATTEMPT_RUN},
+        ["jobId", "service", "worker", "attempt"],
+        "A job was dispatched to a worker (REQUEST sent).",
+    ),
+    "job:completed": event(
+        "job:completed",
+        {"jobId": JOB_ID, "service": IDENT, "worker": WORKER_ID, "attempt": ATTEMPT_RUN,
+         "durationMs": {**COUNT, "description": "from the dispatch of this attempt to the REPLY"}},
+        ["jobId", "service", "worker", "attempt", "durationMs"],
+        "A worker replied with a result.",
+    ),
+    "job:failed": event(
+        "job:failed",
+        {"jobId": JOB_ID, "service": IDENT, "attempt": ATTEMPT_MADE, "error": {"type": "string", "minLength": 1}},
+        ["jobId", "service", "attempt", "error"],
+        "A job failed: the worker replied ok false, its last attempt's worker was lost, or its deadline passed.",
+    ),
+    "job:cancelled": event(
+        "job:cancelled",
+        {"jobId": JOB_ID, "service": IDENT},
+        ["jobId", "service"],
+        "A job was cancelled (job:cancel).",
+    ),
+    "worker:attached": event(
+        "worker:attached",
+        {"workerId": WORKER_ID, "service": IDENT, "name": {"type": "string", "minLength": 1}},
+        ["workerId", "service", "name"],
+        "A worker sent READY and was registered.",
+    ),
+    "worker:detached": event(
+        "worker:detached",
+        {"workerId": WORKER_ID, "service": IDENT, "name": {"type": "string", "minLength": 1},
+         "reason": {"enum": ["disconnect", "heartbeat lost", "protocol error"]}},
+        ["workerId", "service", "name", "reason"],
+        "A worker was dropped: it sent DISCONNECT, went silent, or broke the protocol.",
+    ),
+    "task:created": event(
+        "task:created",
+        {"taskId": TASK_ID, "featureId": IDENT, "title": TITLE},
+        ["taskId", "featureId", "title"],
+        "A task was created (task:create); not sent again for a retry.",
+    ),
+    "task:updated": event(
+        "task:updated",
+        {"taskId": TASK_ID, "featureId": IDENT, "state": TASK_STATE, "previousState": TASK_STATE,
+         "iteration": COUNT},
+        ["taskId", "featureId", "state", "previousState", "iteration"],
+        "A task was updated (task:update); state and previousState are equal when the state did not change.",
+    ),
+    "task:iteration": event(
+        "task:iteration",
+        {"taskId": TASK_ID, "featureId": IDENT, "iteration": SEQ, "passed": {"type": "boolean"}},
+        ["taskId", "featureId", "iteration", "passed"],
+        "An iteration's results were recorded (task:recordIteration).",
     ),
 }
 
@@ -493,6 +701,78 @@ METHODS = {
                              "description": "newest first"}},
             ["sessionId", "compactions"], defs={"compaction": COMPACTION}),
     ),
+    "job:submit": (
+        params({
+            "service": IDENT,
+            "payload": ANY_JSON,
+            "timeoutMs": JOB_TIMEOUT,
+            "maxAttempts": MAX_ATTEMPTS,
+            "jobId": CLIENT_ID,
+        }, ["service"]),
+        job_with("created", {"type": "boolean", "description": "false when the jobId existed (a retry)"},
+                 "The job, and whether this request created it."),
+    ),
+    "job:get": (params({"jobId": IDENT}, ["jobId"]), JOB),
+    "job:wait": (
+        params({"jobId": IDENT,
+                "timeoutMs": {"type": "integer", "minimum": 0, "maximum": 60000,
+                              "description": "how long to wait for the job to end (default 30000)"}},
+               ["jobId"]),
+        job_with("done", {"type": "boolean", "description": "true when the job is completed, failed or cancelled"},
+                 "The job when it ended, or at the time-out."),
+    ),
+    "job:cancel": (params({"jobId": IDENT}, ["jobId"]), JOB),
+    "job:list": (
+        params({"service": IDENT, "state": JOB_STATE, "limit": {"type": "integer", "minimum": 1, "maximum": 1000}}),
+        obj({"jobs": {"type": "array", "items": {"$ref": "#/$defs/jobSummary"}, "description": "newest first"}},
+            ["jobs"], defs={"jobSummary": JOB_SUMMARY}),
+    ),
+    "worker:list": (
+        params({}),
+        obj({"workers": {"type": "array", "items": {"$ref": "#/$defs/worker"}},
+             "services": {"type": "array", "items": {"$ref": "#/$defs/service"}}},
+            ["workers", "services"], defs={"worker": WORKER, "service": SERVICE}),
+    ),
+    "task:create": (
+        params({
+            "featureId": IDENT,
+            "title": TITLE,
+            "description": {"type": "string", "maxLength": 262144, "description": "default empty"},
+            "checks": {"type": "array", "items": CHECK_PARAM, "description": "default none"},
+            "dependsOn": {"type": "array", "items": IDENT, "maxItems": 1000,
+                          "description": "taskIds of existing tasks"},
+            "workspace": WORKSPACE,
+            "taskId": CLIENT_ID,
+        }, ["featureId", "title"]),
+        TASK,
+    ),
+    "task:get": (params({"taskId": IDENT}, ["taskId"]), TASK_DETAIL),
+    "task:list": (
+        params({"featureId": IDENT, "state": TASK_STATE}),
+        obj({"tasks": {"type": "array", "items": {"$ref": "#/$defs/task"}, "description": "in creation order"}},
+            ["tasks"], defs={"task": TASK}),
+    ),
+    "task:update": (
+        params({
+            "taskId": IDENT,
+            "state": TASK_STATE,
+            "iteration": {"type": "integer", "minimum": 0, "maximum": 1000000},
+            "sessionId": IDENT,
+            "failureReason": {"type": "string", "maxLength": 65536},
+            "requestId": CLIENT_ID,
+        }, ["taskId"]),
+        TASK,
+    ),
+    "task:recordIteration": (
+        params({
+            "taskId": IDENT,
+            "iteration": {"type": "integer", "minimum": 1, "maximum": 1000000},
+            "results": {"type": "object", "description": "any object; its member passed (boolean) is read"},
+            "requestId": CLIENT_ID,
+        }, ["taskId", "iteration", "results"]),
+        obj({"taskId": TASK_ID, "iteration": SEQ, "passed": {"type": "boolean"}},
+            ["taskId", "iteration", "passed"]),
+    ),
     "events:since": (
         params({
             "seq": {**COUNT, "description": "return events after this seq (0: from the start)"},
@@ -540,6 +820,10 @@ ERROR = obj(
                         "messageId": {"type": "string", "description": "the messageId used elsewhere (conflict)"},
                         "requestId": {"type": "string",
                                       "description": "the requestId used with another method or session (conflict)"},
+                        "jobId": {"type": "string", "description": "the job in conflict (conflict)"},
+                        "taskId": {"type": "string", "description": "the task in conflict (conflict)"},
+                        "state": {"type": "string",
+                                  "description": "the job's or task's current state, which refuses the change (conflict)"},
                         "part": {"enum": ["agentDescription", "context", "checkpoint", "userMessage"],
                                  "description": "the largest part of a request over its session's tokenLimit (too_large)"},
                         "partTokens": {**COUNT, "description": "that part's tokens (too_large)"},
@@ -590,6 +874,8 @@ def main():
         stem = "event." + topic.replace(":", ".")
         files[f"{stem}.json"] = finish(stem, body, f"{topic} event body")
     files["event.json"] = finish("event", {**ANY_EVENT, "$defs": event_defs()}, "any event body")
+    for stem, (body, title) in WORKER_BODIES.items():
+        files[f"{stem}.json"] = finish(stem, body, f"worker protocol {title}")
     files["request.json"] = finish("request", REQUEST, "request envelope")
     files["response.json"] = finish("response", SUCCESS, "success reply envelope")
     files["error.json"] = finish("error", ERROR, "error reply")

@@ -4,7 +4,32 @@ import BrokerProtocol
 import Foundation
 import ZeroMQ
 
+/// Exit codes: 0 every task done, 1 a task failed, 2 a usage or broker error.
 @main
+enum RalphMain {
+    static func main() {
+        let command: any ParsableCommand
+        do {
+            command = try Ralph.parseAsRoot()
+        } catch {
+            if Ralph.exitCode(for: error) == .success { Ralph.exit(withError: error) }  // --help
+            FileHandle.standardError.write(Data((Ralph.fullMessage(for: error) + "\n").utf8))
+            exit(2)
+        }
+        do {
+            var command = command
+            try command.run()
+            exit(0)
+        } catch let error as ExitCode {
+            exit(error.rawValue)
+        } catch {
+            if Ralph.exitCode(for: error) == .success { Ralph.exit(withError: error) }
+            FileHandle.standardError.write(Data("ralph: \(error)\n".utf8))
+            exit(2)
+        }
+    }
+}
+
 struct Ralph: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ralph",

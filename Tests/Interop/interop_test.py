@@ -4,9 +4,12 @@
 Drives a running broker end to end over its api (ROUTER) and events (PUB)
 endpoints with a REQ socket, a DEALER socket and a SUB socket, using nothing
 but pyzmq and jsonschema, and validates every request it sends and every
-reply and event it receives against Protocols/schemas/.
+reply and event it receives against Protocols/schemas/. Given the workers
+endpoint, it also attaches 7/MDP workers (DEALER sockets,
+Protocols/AGENTBROKER-WORKERS.md) and runs jobs through them.
 
-    python3 Tests/Interop/interop_test.py --api tcp://127.0.0.1:5555 --events tcp://127.0.0.1:5556
+    python3 Tests/Interop/interop_test.py --api tcp://127.0.0.1:5555 --events tcp://127.0.0.1:5556 \
+        --workers tcp://127.0.0.1:5557
 
 Prints one line per check and ends with "N passed, M failed"; the exit
 status is 0 only when nothing failed. Every receive has a timeout, so it
@@ -15,11 +18,15 @@ never hangs on a broker that stopped answering. It makes its own sessions
 that already holds data, and more than once.
 """
 import argparse
+import datetime
 import json
 import os
 import pathlib
+import queue
 import re
+import socket
 import sys
+import threading
 import time
 import traceback
 
@@ -32,10 +39,13 @@ METHODS = [
     "session:getContext", "session:setContext", "session:getAgentDescription", "session:setAgentDescription",
     "session:estimateSize", "session:clearMessages", "session:reset", "events:since",
     "session:buildRequest", "session:previewRequest", "session:compact", "session:previewCompaction",
-    "session:listCompactions",
+    "session:listCompactions", "job:submit", "job:get", "job:wait", "job:cancel", "job:list", "worker:list",
+    "task:create", "task:get", "task:list", "task:update", "task:recordIteration",
 ]
 TOPICS = ["session:created", "session:message", "session:cleared", "session:updated", "session:deleted",
-          "checkpoint:updated", "compaction:start", "compaction:complete", "compaction:error"]
+          "checkpoint:updated", "compaction:start", "compaction:complete", "compaction:error",
+          "job:queued", "job:started", "job:completed", "job:failed", "job:cancelled",
+          "worker:attached", "worker:detached", "task:created", "task:updated", "task:iteration"]
 KIND_CODES = {
     "parse_error": -32700, "invalid_request": -32600, "method_not_found": -32601, "invalid_params": -32602,
     "internal": -32603, "not_found": -32001, "conflict": -32002, "too_large": -32003, "unauthorized": -32004,
@@ -44,6 +54,15 @@ KIND_CODES = {
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 # Broker-made ids: a prefix, 10 characters of creation time (ms), 16 random ones, Crockford-style base 32.
 BROKER_ID = r"_[0-9a-hjkmnp-tv-z]{26}$"
+# The worker protocol (AGENTBROKER-WORKERS): frame 1 and the command bytes of frame 2.
+MDPW = b"MDPW01"
+READY, REQUEST, REPLY, HEARTBEAT, DISCONNECT = b"\x01", b"\x02", b"\x03", b"\x04", b"\x05"
+
+
+def millis(timestamp):
+    """Milliseconds since the epoch of a broker timestamp (2026-11-23T15:28:42.123Z)."""
+    parsed = datetime.datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
+    return round(parsed.timestamp() * 1000)
 
 
 class Failed(Exception):
@@ -305,6 +324,108 @@ class Subscriber:
         return mine
 
 
+class Worker:
+    """A 7/MDP worker on a DEALER socket (Protocols/AGENTBROKER-WORKERS.md), driven step by step by the test.
+
+    A WorkerPump thread heartbeats for it every `beat_ms` and moves what the broker sends into `inbox`
+    (counting the broker's HEARTBEATs), so the worker stays alive whatever the test is doing; the lock
+    hands the socket between that thread and the test's.
+    """
+
+    def __init__(self, context, endpoint, service, name, beat_ms):
+        self.service = service
+        self.name = name
+        self.beat = beat_ms / 1000
+        self.sock = context.socket(zmq.DEALER)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.connect(endpoint)
+        self.lock = threading.Lock()
+        self.inbox = queue.Queue()
+        self.heartbeats = 0  # HEARTBEATs received from the broker
+        self.heartbeating = False  # from READY on: a HEARTBEAT before READY would get DISCONNECT
+        self.last_sent = time.monotonic()
+        self.closed = False
+
+    def send(self, command, *frames):
+        with self.lock:
+            if not self.closed:
+                self.sock.send_multipart([b"", MDPW, command, *frames])
+                self.last_sent = time.monotonic()
+
+    def send_raw(self, frames):
+        with self.lock:
+            self.sock.send_multipart(frames)
+
+    def ready(self, body):
+        self.send(READY, self.service.encode("utf-8"), json.dumps(body).encode("utf-8"))
+        self.heartbeating = True
+
+    def reply(self, job_id, body):
+        self.send(REPLY, job_id.encode("utf-8"), b"", json.dumps(body).encode("utf-8"))
+
+    def service_socket(self):
+        """WorkerPump: a HEARTBEAT when one is due, then everything the broker sent."""
+        with self.lock:
+            if self.closed:
+                return
+            if self.heartbeating and time.monotonic() - self.last_sent >= self.beat:
+                self.sock.send_multipart([b"", MDPW, HEARTBEAT])
+                self.last_sent = time.monotonic()
+            while self.sock.poll(0, zmq.POLLIN):
+                frames = self.sock.recv_multipart()
+                if frames == [b"", MDPW, HEARTBEAT]:
+                    self.heartbeats += 1
+                else:
+                    self.inbox.put(frames)
+
+    def receive(self, timeout_ms):
+        """The next command other than HEARTBEAT, as its frames; None at the time-out."""
+        try:
+            return self.inbox.get(timeout=timeout_ms / 1000)
+        except queue.Empty:
+            return None
+
+    def close(self, disconnect=True):
+        with self.lock:
+            if self.closed:
+                return
+            if disconnect:
+                self.sock.send_multipart([b"", MDPW, DISCONNECT])
+            self.closed = True
+            self.sock.close()
+
+
+class WorkerPump(threading.Thread):
+    """Services every Worker's socket every 10 ms until stopped."""
+
+    def __init__(self):
+        super().__init__(name="worker-pump", daemon=True)
+        self.workers = []
+        self.stopping = threading.Event()
+
+    def add(self, worker):
+        self.workers.append(worker)
+        return worker
+
+    def run(self):
+        while not self.stopping.wait(0.01):
+            for worker in list(self.workers):
+                try:
+                    worker.service_socket()
+                except zmq.ZMQError:
+                    pass
+
+    def stop(self):
+        self.stopping.set()
+        if self.is_alive():
+            self.join(2)
+        for worker in self.workers:
+            try:
+                worker.close()
+            except zmq.ZMQError:
+                pass
+
+
 # ====================================================================== scenarios
 
 class Run:
@@ -318,7 +439,8 @@ class Run:
         self.feature = f"{self.tag}-feature"
         self.sessions = []  # ids this run created, deleted at the end
         self.subscriber = Subscriber(self.context, args.events, self.report, self.schemas,
-                                     ["session:", "checkpoint:", "compaction:"])
+                                     ["session:", "checkpoint:", "compaction:", "job:", "worker:", "task:"])
+        self.pump = WorkerPump()  # heartbeats for the worker scenario's workers, closes them at the end
         self.exact = None
         self.b_messages = 0
         self.a = self.b = self.c = None
@@ -357,6 +479,9 @@ class Run:
         self.scenario(self.bad_input)
         self.scenario(self.limits)
         self.scenario(self.requests_and_compaction, needs_sessions=False)
+        self.scenario(self.jobs, needs_sessions=False)
+        self.scenario(self.tasks, needs_sessions=False)
+        self.scenario(self.workers, needs_sessions=False)
         self.scenario(self.replay)
         self.scenario(self.stats, needs_sessions=False)
         self.scenario(self.deletion)
@@ -1148,6 +1273,531 @@ class Run:
                                                              "tokensSaved", "durationMs", "summarizer"))
                               and e["messageCount"] == archived and s["seq"] < e["seq"], short(e))
 
+    # ------------------------------------------------------------------ jobs, tasks, workers
+
+    def job_events(self, job_ids, until=None, wait_ms=3000):
+        """This run's job:* events for job_ids, as (topic, body), after waiting up to wait_ms for until(list)."""
+        def mine(events):
+            return [(t, b) for t, b, _ in events if t.startswith("job:") and b.get("jobId") in job_ids]
+        self.subscriber.drain(wait_ms, until=(lambda events: until(mine(events))) if until else None)
+        return mine(self.subscriber.events)
+
+    def check_event_schemas(self, label, events):
+        bad = []
+        for topic, body in events:
+            if topic not in TOPICS:
+                bad.append(f"unknown topic {topic}")
+                continue
+            problems = self.schemas.errors(f"event.{topic.replace(':', '.')}.json", body)
+            if problems:
+                bad.append(f"{topic} seq {body.get('seq')}: {problems}")
+            problems = self.schemas.errors("event.json", body)
+            if problems:
+                bad.append(f"event.json: {problems}")
+            if body.get("topic") != topic:
+                bad.append(f"topic frame {topic} but body topic {body.get('topic')}")
+        self.report.check(f"events: the {len(events)} {label} events match their topic schemas", events and not bad,
+                          "; ".join(bad[:3]) or "no events")
+
+    def jobs(self):
+        """job:submit/get/wait/list/cancel and worker:list, with no worker for the service (spec 8.22 to 8.27)."""
+        c = self.client
+        self.section("jobs (no worker)")
+        service = f"nobody-{self.tag}"
+        j1 = f"{self.tag}-job-1"
+        submit = {"service": service, "payload": {"task": "T-1", "list": [1, 2.5, None, True], "text": "h\u00e9llo"},
+                  "jobId": j1}
+        a = c.ok("job:submit with a client jobId", "job:submit", submit)
+        self.report.require("submit: created, queued, no attempt yet, defaults maxAttempts 3 and timeoutMs 1800000",
+                            a is not None and a["created"] is True and a["jobId"] == j1 and a["state"] == "queued"
+                            and a["service"] == service and a["payload"] == submit["payload"] and a["attempts"] == 0
+                            and a["maxAttempts"] == 3 and a["timeoutMs"] == 1800000 and a["worker"] is None
+                            and a["result"] is None and a["error"] is None and a["startedAt"] is None
+                            and a["finishedAt"] is None, short(a))
+        self.report.check("deadlineAt = createdAt + timeoutMs",
+                          millis(a["deadlineAt"]) - millis(a["createdAt"]) == a["timeoutMs"], short(a))
+        again = c.ok("job:submit retried with the same jobId", "job:submit", submit, via="dealer")
+        self.report.check("the retry returns the same job with created false",
+                          again is not None and again["created"] is False and again["jobId"] == j1
+                          and again["createdAt"] == a["createdAt"] and again["state"] == "queued", short(again))
+        data = c.fails("job:submit same jobId, other service -> conflict", "job:submit",
+                       {**submit, "service": f"{service}-other"}, "conflict")
+        self.report.check("  conflict names the jobId", data is not None and data.get("jobId") == j1, short(data))
+        got = c.ok("job:get", "job:get", {"jobId": j1}, via="dealer")
+        expected = {k: v for k, v in a.items() if k != "created"}
+        self.report.check("job:get returns the job as submitted", got == expected, short(got))
+
+        started = time.monotonic()
+        waited = c.ok("job:wait timeoutMs 200 on a job no worker serves", "job:wait", {"jobId": j1, "timeoutMs": 200})
+        elapsed = time.monotonic() - started
+        self.report.check("job:wait answers done false after about 200 ms, the job still queued",
+                          waited is not None and waited["done"] is False and waited["state"] == "queued"
+                          and 0.15 <= elapsed < 3, f"{elapsed:.3f} s, {short(waited)}")
+
+        b = c.ok("job:submit without jobId or payload", "job:submit", {"service": service})
+        self.report.require("a broker-made job id (job_ + 26 base-32 characters), payload null",
+                            b is not None and re.match("^job" + BROKER_ID, b["jobId"]) is not None
+                            and b["payload"] is None and b["created"] is True, short(b))
+        j2 = b["jobId"]
+        j3 = f"{self.tag}-job-3"
+        short_job = c.ok("job:submit timeoutMs 1000, maxAttempts 1", "job:submit",
+                         {"service": service, "jobId": j3, "timeoutMs": 1000, "maxAttempts": 1, "payload": "short"})
+        self.report.check("timeoutMs and maxAttempts as given",
+                          short_job is not None and short_job["timeoutMs"] == 1000 and short_job["maxAttempts"] == 1,
+                          short(short_job))
+
+        workers = c.ok("worker:list", "worker:list", via="dealer")
+        entry = [s for s in workers["services"] if s["service"] == service] if workers else []
+        self.report.check("worker:list: the service has no worker and 3 queued jobs",
+                          len(entry) == 1 and entry[0]["workers"] == 0 and entry[0]["idle"] == 0
+                          and entry[0]["queued"] == 3
+                          and not any(w["service"] == service for w in workers["workers"]), short(workers))
+
+        listed = c.ok("job:list by service", "job:list", {"service": service})
+        ids = [j["jobId"] for j in listed["jobs"]] if listed else []
+        order = [(j["createdAt"], j["jobId"]) for j in listed["jobs"]] if listed else []
+        self.report.check("job:list returns this service's 3 jobs, newest first, without payload and result",
+                          sorted(ids) == sorted([j1, j2, j3]) and order == sorted(order, reverse=True)
+                          and all("payload" not in j and "result" not in j for j in listed["jobs"]), short(listed))
+        one = c.ok("job:list limit 1", "job:list", {"service": service, "limit": 1}, via="dealer")
+        self.report.check("limit 1 returns the newest one", one is not None and len(one["jobs"]) == 1
+                          and one["jobs"][0]["jobId"] == ids[0], short(one))
+
+        failed = c.ok("job:wait for a job that times out waiting for a worker", "job:wait",
+                      {"jobId": j3, "timeoutMs": 4000})
+        self.report.check("at its deadline a queued job fails: 'timed out after 1000 ms waiting for a ... worker'",
+                          failed is not None and failed["done"] is True and failed["state"] == "failed"
+                          and failed["error"] == f"timed out after 1000 ms waiting for a '{service}' worker"
+                          and failed["attempts"] == 0 and failed["finishedAt"] is not None, short(failed))
+        queued = c.ok("job:list state queued", "job:list", {"service": service, "state": "queued"})
+        self.report.check("the state filter: j1 and j2 are queued, j3 is not",
+                          queued is not None and sorted(j["jobId"] for j in queued["jobs"]) == sorted([j1, j2]),
+                          short(queued))
+
+        cancelled = c.ok("job:cancel a queued job", "job:cancel", {"jobId": j1})
+        self.report.check("cancel: state cancelled, finishedAt set",
+                          cancelled is not None and cancelled["state"] == "cancelled"
+                          and cancelled["finishedAt"] is not None and cancelled["payload"] == submit["payload"],
+                          short(cancelled))
+        data = c.fails("job:cancel again -> conflict", "job:cancel", {"jobId": j1}, "conflict", via="dealer")
+        self.report.check("  conflict names the job and its state", data is not None and data.get("jobId") == j1
+                          and data.get("state") == "cancelled", short(data))
+        c.fails("job:cancel a failed job -> conflict", "job:cancel", {"jobId": j3}, "conflict")
+        started = time.monotonic()
+        over = c.ok("job:wait on a cancelled job", "job:wait", {"jobId": j1, "timeoutMs": 4000})
+        self.report.check("job:wait on a final job answers at once with done true",
+                          over is not None and over["done"] is True and over["state"] == "cancelled"
+                          and time.monotonic() - started < 2, short(over))
+        c.ok("job:cancel the second job", "job:cancel", {"jobId": j2})
+
+        missing = f"{self.tag}-no-such-job"
+        for method, params in [("job:get", {}), ("job:wait", {"timeoutMs": 0}), ("job:cancel", {})]:
+            data = c.fails(f"{method} on an unknown job -> not_found", method, {"jobId": missing, **params},
+                           "not_found", schema_rejects=False)
+            self.report.check(f"  not_found names the id ({method})", data is not None and data.get("id") == missing,
+                              short(data))
+        for name, method, params, field in [
+            ("job:submit without service", "job:submit", {"payload": 1}, "service"),
+            ("job:submit timeoutMs 999", "job:submit", {"service": service, "timeoutMs": 999}, "timeoutMs"),
+            ("job:submit maxAttempts 11", "job:submit", {"service": service, "maxAttempts": 11}, "maxAttempts"),
+            ("job:submit jobId with a space", "job:submit", {"service": service, "jobId": "a b"}, "jobId"),
+            ("job:submit unknown param", "job:submit", {"service": service, "priority": 1}, "priority"),
+            ("job:wait timeoutMs 60001", "job:wait", {"jobId": j1, "timeoutMs": 60001}, "timeoutMs"),
+            ("job:wait without jobId", "job:wait", {}, "jobId"),
+            ("job:list state done", "job:list", {"state": "done"}, "state"),
+            ("job:list limit 0", "job:list", {"limit": 0}, "limit"),
+            ("worker:list with a param", "worker:list", {"service": service}, "service"),
+        ]:
+            c.fails(f"{name} -> invalid_params", method, params, "invalid_params", field=field, schema_rejects=True,
+                    via="dealer" if len(name) % 2 else "req")
+
+        events = self.job_events({j1, j2, j3}, until=lambda seen: sum(t == "job:cancelled" for t, _ in seen) >= 2)
+        self.check_event_schemas("job", events)
+        by_job = {j: [(t, b) for t, b in events if b["jobId"] == j] for j in (j1, j2, j3)}
+        self.report.check("events: queued (submitted, attempt 1) then cancelled, once each (not for the retry)",
+                          [t for t, _ in by_job[j1]] == ["job:queued", "job:cancelled"]
+                          and [t for t, _ in by_job[j2]] == ["job:queued", "job:cancelled"]
+                          and all(b["reason"] == "submitted" and b["attempt"] == 1 and b["service"] == service
+                                  for t, b in by_job[j1] + by_job[j2] if t == "job:queued"), short(events))
+        self.report.check("events: the timed-out job: queued, then failed with attempt 0 and its error",
+                          [t for t, _ in by_job[j3]] == ["job:queued", "job:failed"]
+                          and by_job[j3][1][1]["attempt"] == 0 and by_job[j3][1][1]["error"] == failed["error"],
+                          short(by_job[j3]))
+
+    def tasks(self):
+        """task:create/get/list/update/recordIteration and the task state machine (spec 7.9, 8.28 to 8.32)."""
+        c = self.client
+        self.section("tasks")
+        feature = f"{self.tag}-tasks"
+        t1 = f"{self.tag}-t1"
+        create = {
+            "taskId": t1, "featureId": feature, "title": "Add the add command",
+            "description": "calc add 2 3 prints 5.",
+            "checks": ["sh tests/test_add.sh", {"name": "mul", "command": "sh tests/test_mul.sh", "timeoutMs": 60000},
+                       {"command": "sh tests/lint.sh"}],
+            "workspace": {"repo": "/srv/repo", "baseBranch": f"feature/{feature}", "branch": f"task/{t1}"},
+        }
+        one = c.ok("task:create with a client taskId", "task:create", create)
+        self.report.require("create: planning, iteration 0, no sessions, no failure, no dependencies",
+                            one is not None and one["taskId"] == t1 and one["state"] == "planning"
+                            and one["iteration"] == 0 and one["sessions"] == {} and one["failureReason"] is None
+                            and one["dependsOn"] == [] and one["workspace"] == create["workspace"]
+                            and one["title"] == create["title"] and one["description"] == create["description"],
+                            short(one))
+        self.report.check("checks in their full form (a string is named after itself; timeoutMs 300000 by default)",
+                          one["checks"] == [
+                              {"name": "sh tests/test_add.sh", "command": "sh tests/test_add.sh", "timeoutMs": 300000},
+                              {"name": "mul", "command": "sh tests/test_mul.sh", "timeoutMs": 60000},
+                              {"name": "sh tests/lint.sh", "command": "sh tests/lint.sh", "timeoutMs": 300000}],
+                          short(one["checks"]))
+        again = c.ok("task:create retried with the same fields", "task:create", create, via="dealer")
+        self.report.check("the retry returns the task, not a second one", again == one, short(again))
+        data = c.fails("task:create same taskId, other title -> conflict", "task:create",
+                       {**create, "title": "Something else"}, "conflict")
+        self.report.check("  conflict names the taskId", data is not None and data.get("taskId") == t1, short(data))
+        t2 = f"{self.tag}-t2"
+        two = c.ok("task:create depending on the first", "task:create",
+                   {"taskId": t2, "featureId": feature, "title": "Add the mul command", "description": "",
+                    "checks": [], "dependsOn": [t1]}, via="dealer")
+        self.report.require("the second task depends on the first and has no workspace",
+                            two is not None and two["dependsOn"] == [t1] and two["workspace"] is None
+                            and two["checks"] == [], short(two))
+        three = c.ok("task:create with only featureId and title", "task:create",
+                     {"featureId": feature, "title": "Write the README"})
+        self.report.require("a broker-made task id (task_ + 26 characters), description '' and checks [] by default",
+                            three is not None and re.match("^task" + BROKER_ID, three["taskId"]) is not None
+                            and three["description"] == "" and three["checks"] == [] and three["dependsOn"] == [],
+                            short(three))
+        t3 = three["taskId"]
+
+        got = c.ok("task:get", "task:get", {"taskId": t1})
+        self.report.check("task:get: the task and no iterations yet",
+                          got is not None and got == {**one, "iterations": []}, short(got))
+        listed = c.ok("task:list by featureId", "task:list", {"featureId": feature}, via="dealer")
+        self.report.check("task:list: the 3 tasks in creation order, without iterations",
+                          listed is not None and [t["taskId"] for t in listed["tasks"]] == [t1, t2, t3]
+                          and listed["tasks"][0] == one and all("iterations" not in t for t in listed["tasks"]),
+                          short(listed))
+
+        session_dev = f"{self.tag}-ses-dev"
+        update_id = f"{self.tag}-task-up-1"
+        moved = c.ok("task:update planning -> in_dev with a sessionId", "task:update",
+                     {"taskId": t1, "state": "in_dev", "sessionId": session_dev, "iteration": 1,
+                      "requestId": update_id})
+        self.report.require("the task is in_dev, iteration 1, the session recorded under in_dev",
+                            moved is not None and moved["state"] == "in_dev" and moved["iteration"] == 1
+                            and moved["sessions"] == {"in_dev": [session_dev]}, short(moved))
+        retry = c.ok("task:update retried with the same requestId", "task:update",
+                     {"taskId": t1, "state": "in_dev", "sessionId": session_dev, "iteration": 1,
+                      "requestId": update_id}, via="dealer")
+        self.report.check("the retry returns the first result", retry == moved, short(retry))
+        data = c.fails("task:update in_dev -> done (not allowed) -> conflict", "task:update",
+                       {"taskId": t1, "state": "done"}, "conflict")
+        self.report.check("  the invalid move's error: kind conflict, the task and its current state",
+                          data is not None and data.get("kind") == "conflict" and data.get("taskId") == t1
+                          and data.get("state") == "in_dev", short(data))
+        same = c.ok("task:update with the same sessionId again (no state)", "task:update",
+                    {"taskId": t1, "sessionId": session_dev})
+        self.report.check("a sessionId is recorded once; the state stays",
+                          same is not None and same["state"] == "in_dev" and same["sessions"] == {"in_dev": [session_dev]},
+                          short(same))
+
+        results = {"passed": False, "checks": [{"name": "mul", "passed": False, "exitCode": 1}]}
+        r = c.ok("task:recordIteration 1 (failed checks)", "task:recordIteration",
+                 {"taskId": t1, "iteration": 1, "results": results})
+        self.report.check("recordIteration answers passed false", r == {"taskId": t1, "iteration": 1, "passed": False},
+                          short(r))
+        results_ok = {"passed": True, "checks": [{"name": "mul", "passed": True, "exitCode": 0}]}
+        record_id = f"{self.tag}-task-it-1"
+        r = c.ok("task:recordIteration 1 again (passed), requestId", "task:recordIteration",
+                 {"taskId": t1, "iteration": 1, "results": results_ok, "requestId": record_id}, via="dealer")
+        self.report.check("recording the same iteration again replaces it: passed true",
+                          r == {"taskId": t1, "iteration": 1, "passed": True}, short(r))
+        r2 = c.ok("task:recordIteration retried with the same requestId", "task:recordIteration",
+                  {"taskId": t1, "iteration": 1, "results": results_ok, "requestId": record_id})
+        self.report.check("the retry returns the first result", r2 == r, short(r2))
+        r = c.ok("task:recordIteration 2 with passed 'yes' (not a boolean)", "task:recordIteration",
+                 {"taskId": t1, "iteration": 2, "results": {"passed": "yes"}})
+        self.report.check("only the boolean true passes", r is not None and r["passed"] is False, short(r))
+        detail = c.ok("task:get with iterations", "task:get", {"taskId": t1})
+        its = detail["iterations"] if detail else []
+        self.report.check("task:get: iterations 1 (replaced, passed) and 2, by number; state and iteration unchanged",
+                          [(i["iteration"], i["passed"]) for i in its] == [(1, True), (2, False)]
+                          and its[0]["results"] == results_ok and detail["state"] == "in_dev"
+                          and detail["iteration"] == 1, short(detail))
+
+        session_qa = f"{self.tag}-ses-qa"
+        path = [("in_qa", session_qa), ("in_review", None), ("done", None)]
+        for state, session in path:
+            params = {"taskId": t1, "state": state}
+            if session:
+                params["sessionId"] = session
+            moved = c.ok(f"task:update -> {state}", "task:update", params)
+            self.report.require(f"the task is {state}", moved is not None and moved["state"] == state, short(moved))
+        self.report.check("sessions are kept by state", moved["sessions"] == {"in_dev": [session_dev],
+                                                                             "in_qa": [session_qa]}, short(moved))
+        data = c.fails("task:update done -> in_dev -> conflict (done is final)", "task:update",
+                       {"taskId": t1, "state": "in_dev"}, "conflict")
+        self.report.check("  the error names the state done", data is not None and data.get("state") == "done",
+                          short(data))
+        down = c.ok("task:update planning -> failed with a failureReason", "task:update",
+                    {"taskId": t2, "state": "failed", "failureReason": "blocked by the first task"}, via="dealer")
+        self.report.check("failed with its failureReason", down is not None and down["state"] == "failed"
+                          and down["failureReason"] == "blocked by the first task", short(down))
+        up = c.ok("task:update failed -> planning", "task:update", {"taskId": t2, "state": "planning"})
+        self.report.check("leaving failed clears failureReason",
+                          up is not None and up["state"] == "planning" and up["failureReason"] is None, short(up))
+        by_state = c.ok("task:list by featureId and state", "task:list", {"featureId": feature, "state": "planning"})
+        self.report.check("the state filter returns the planning tasks",
+                          by_state is not None and [t["taskId"] for t in by_state["tasks"]] == [t2, t3], short(by_state))
+
+        missing = f"{self.tag}-no-such-task"
+        for method, params in [("task:get", {}), ("task:update", {"state": "in_dev"}),
+                               ("task:recordIteration", {"iteration": 1, "results": {}})]:
+            data = c.fails(f"{method} on an unknown task -> not_found", method, {"taskId": missing, **params},
+                           "not_found", schema_rejects=False)
+            self.report.check(f"  not_found names the id ({method})", data is not None and data.get("id") == missing,
+                              short(data))
+        for name, method, params, field, rejects in [
+            ("task:create without title", "task:create", {"featureId": feature}, "title", True),
+            ("task:create dependsOn a task that does not exist", "task:create",
+             {"featureId": feature, "title": "x", "dependsOn": [missing]}, "dependsOn", False),
+            ("task:create a check without command", "task:create",
+             {"featureId": feature, "title": "x", "checks": [{"name": "n"}]}, "checks", True),
+            ("task:create a workspace without branch", "task:create",
+             {"featureId": feature, "title": "x", "workspace": {"repo": "/r", "baseBranch": "main"}}, "workspace", True),
+            ("task:update to an unknown state", "task:update", {"taskId": t2, "state": "shipped"}, "state", True),
+            ("task:recordIteration iteration 0", "task:recordIteration",
+             {"taskId": t1, "iteration": 0, "results": {}}, "iteration", True),
+            ("task:recordIteration without results", "task:recordIteration", {"taskId": t1, "iteration": 3},
+             "results", True),
+            ("task:list state bogus", "task:list", {"state": "bogus"}, "state", True),
+        ]:
+            c.fails(f"{name} -> invalid_params", method, params, "invalid_params", field=field, schema_rejects=rejects)
+
+        def mine(events):
+            return [(t, b) for t, b, _ in events if t.startswith("task:") and b.get("featureId") == feature]
+        self.subscriber.drain(3000, until=lambda events: sum(
+            t == "task:updated" and b["taskId"] == t2 for t, b in mine(events)) >= 2)
+        events = mine(self.subscriber.events)
+        self.check_event_schemas("task", events)
+        created = [b["taskId"] for t, b in events if t == "task:created"]
+        self.report.check("task:created once per task (not for the retry)", created == [t1, t2, t3], str(created))
+        moves = [(b["taskId"], b["previousState"], b["state"]) for t, b in events
+                 if t == "task:updated" and b["previousState"] != b["state"]]
+        self.report.check("task:updated moves in order", moves == [
+            (t1, "planning", "in_dev"), (t1, "in_dev", "in_qa"), (t1, "in_qa", "in_review"), (t1, "in_review", "done"),
+            (t2, "planning", "failed"), (t2, "failed", "planning")], str(moves))
+        updates = [b for t, b in events if t == "task:updated" and b["taskId"] == t1]
+        self.report.check("one task:updated per applied update of the first task (5), none for the retry",
+                          len(updates) == 5 and updates[0]["iteration"] == 1, short(updates))
+        iterations = [(b["iteration"], b["passed"]) for t, b in events if t == "task:iteration"]
+        self.report.check("task:iteration per recording (not for the retry)",
+                          iterations == [(1, False), (1, True), (2, False)], str(iterations))
+
+    def wait_for_worker(self, name, present=True, timeout_ms=3000):
+        """Polls worker:list until the worker named `name` is (or is no longer) attached; returns the last list."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        while True:
+            listed = self.client.ok(f"worker:list (waiting for {name} {'to attach' if present else 'to go'})",
+                                    "worker:list")
+            found = [w for w in listed["workers"] if w["name"] == name] if listed else []
+            if bool(found) == present or time.monotonic() > deadline:
+                return listed, (found[0] if found else None)
+            time.sleep(0.05)
+
+    def wait_job(self, job_id, state):
+        """job:get until the job is in `state` (its change is committed)."""
+        deadline = time.monotonic() + 3
+        while True:
+            got = self.client.ok(f"job:get {job_id} (waiting for {state})", "job:get", {"jobId": job_id})
+            if got is None or got["state"] == state or time.monotonic() > deadline:
+                return got
+            time.sleep(0.05)
+
+    def expect_request(self, worker, job_id, label):
+        """The worker's next command must be a REQUEST for job_id; returns its body."""
+        frames = worker.receive(5000)
+        self.report.require(f"{label}: the worker receives a REQUEST within 5 s", frames is not None, "nothing came")
+        self.report.check(f"{label}: REQUEST frames: '', MDPW01, 0x02, jobId, '', body",
+                          len(frames) == 6 and frames[0] == b"" and frames[1] == MDPW and frames[2] == REQUEST
+                          and frames[3] == job_id.encode() and frames[4] == b"", short(repr(frames)))
+        try:
+            body = json.loads(frames[-1].decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            self.report.require(f"{label}: the REQUEST body is JSON", False, str(error))
+        problems = self.schemas.errors("worker.request.json", body)
+        self.report.check(f"{label}: the REQUEST body matches worker.request.json", not problems, problems)
+        return body
+
+    def workers(self):
+        """Python workers on the workers endpoint: READY, REQUEST/REPLY, HEARTBEAT, DISCONNECT (AGENTBROKER-WORKERS)."""
+        c = self.client
+        self.section("workers")
+        if not self.args.workers:
+            print("     (skipped: no --workers endpoint given)")
+            return
+        beat = self.args.heartbeat_ms
+        # The workers heartbeat more often than the broker's interval asks: harmless, and safe whatever it is.
+        worker_beat = min(beat, 100)
+        service = f"echo-{self.tag}"
+        name = f"{self.tag}-echo-1"
+        w = self.pump.add(Worker(self.context, self.args.workers, service, name, worker_beat))
+        if not self.pump.is_alive():
+            self.pump.start()
+        ready = {"name": name, "pid": os.getpid(), "host": socket.gethostname()}
+        self.report.check("the READY body matches worker.ready.json", not self.schemas.errors("worker.ready.json", ready))
+        w.ready(ready)
+        listed, entry = self.wait_for_worker(name)
+        self.report.require("worker:list shows the worker after its READY", entry is not None, short(listed))
+        wid = entry["workerId"]
+        self.report.check("the worker is idle, holds no job, workerId w-<hex>, attachedAt and lastSeenAt set",
+                          entry["service"] == service and entry["state"] == "idle" and entry["jobId"] is None
+                          and re.match(r"^w-[0-9a-f]+$", wid) is not None
+                          and TIMESTAMP.match(entry["attachedAt"]) is not None, short(entry))
+        services = [s for s in listed["services"] if s["service"] == service]
+        self.report.check("worker:list services: 1 worker, 1 idle, 0 queued",
+                          services == [{"service": service, "workers": 1, "idle": 1, "queued": 0}], short(services))
+
+        job_id = f"{self.tag}-job-echo"
+        payload = {"text": "h\u00e9llo \U0001f389", "n": [1, 2.5, None, True], "nested": {"a": {}}}
+        submitted = c.ok("job:submit to the worker's service", "job:submit",
+                         {"service": service, "payload": payload, "jobId": job_id, "timeoutMs": 60000,
+                          "maxAttempts": 2})
+        self.report.require("submit: created", submitted is not None and submitted["created"] is True
+                            and submitted["state"] in ("queued", "running"), short(submitted))
+        body = self.expect_request(w, job_id, "echo job")
+        self.report.check("the REQUEST body: jobId, service, payload as submitted, attempt 1 of 2, timeoutMs, deadlineAt",
+                          body == {"jobId": job_id, "service": service, "payload": payload, "attempt": 1,
+                                   "maxAttempts": 2, "timeoutMs": 60000, "deadlineAt": submitted["deadlineAt"]},
+                          short(body))
+        running = self.wait_job(job_id, "running")
+        self.report.check("job:get while the worker holds it: running, worker, attempts 1, startedAt",
+                          running is not None and running["state"] == "running" and running["worker"] == wid
+                          and running["attempts"] == 1 and running["startedAt"] is not None
+                          and running["finishedAt"] is None, short(running))
+        listed = c.ok("worker:list while the worker is busy", "worker:list", via="dealer")
+        mine = [x for x in listed["workers"] if x["workerId"] == wid] if listed else []
+        self.report.check("the worker is busy with the job",
+                          len(mine) == 1 and mine[0]["state"] == "busy" and mine[0]["jobId"] == job_id, short(mine))
+
+        w.send(HEARTBEAT)
+        result = {"echo": payload, "by": name}
+        reply = {"ok": True, "result": result}
+        self.report.check("the REPLY body matches worker.reply.json", not self.schemas.errors("worker.reply.json", reply))
+        w.reply(job_id, reply)
+        done = c.ok("job:wait for the echo job", "job:wait", {"jobId": job_id, "timeoutMs": 3000})
+        self.report.check("job:wait: done, completed, with the worker's result",
+                          done is not None and done["done"] is True and done["state"] == "completed"
+                          and done["result"] == result and done["error"] is None and done["attempts"] == 1
+                          and done["worker"] == wid and done["finishedAt"] is not None
+                          and done["payload"] == payload, short(done))
+        got = c.ok("job:get after the reply", "job:get", {"jobId": job_id}, via="dealer")
+        self.report.check("job:get returns the completed job", got is not None and done is not None
+                          and got == {k: v for k, v in done.items() if k != "done"}, short(got))
+        listed, entry = self.wait_for_worker(name)
+        self.report.check("after its REPLY the worker is idle again",
+                          entry is not None and entry["state"] == "idle" and entry["jobId"] is None, short(entry))
+
+        fail_id = f"{self.tag}-job-fail"
+        c.ok("job:submit a job the worker will fail", "job:submit",
+             {"service": service, "payload": {"text": ""}, "jobId": fail_id})
+        self.expect_request(w, fail_id, "failing job")
+        w.reply(fail_id, {"ok": False, "error": "nothing to echo"})
+        failed = c.ok("job:wait for the failed job", "job:wait", {"jobId": fail_id, "timeoutMs": 3000})
+        self.report.check("a REPLY ok false fails the job at once, without retry (attempts 1 of 3)",
+                          failed is not None and failed["done"] is True and failed["state"] == "failed"
+                          and failed["error"] == "nothing to echo" and failed["attempts"] == 1
+                          and failed["maxAttempts"] == 3 and failed["result"] is None, short(failed))
+
+        # A worker that breaks the protocol while it holds a job: DISCONNECT, dropped, the job re-queued.
+        flaky = f"flaky-{self.tag}"
+        b = self.pump.add(Worker(self.context, self.args.workers, flaky, f"{self.tag}-flaky-b", worker_beat))
+        b.ready({"name": b.name})
+        _, entry_b = self.wait_for_worker(b.name)
+        self.report.require("the second worker attaches", entry_b is not None)
+        requeue_id = f"{self.tag}-job-requeue"
+        c.ok("job:submit maxAttempts 2 to the second worker's service", "job:submit",
+             {"service": flaky, "payload": {"n": 3}, "jobId": requeue_id, "maxAttempts": 2})
+        first = self.expect_request(b, requeue_id, "re-queued job, attempt 1")
+        self.report.check("attempt 1", first.get("attempt") == 1, short(first))
+        b.heartbeating = False
+        b.send_raw([b"", b"MDPW99", HEARTBEAT])  # a wrong protocol frame
+        frames = b.receive(3000)
+        self.report.check("a wrong protocol frame gets DISCONNECT ('', MDPW01, 0x05)",
+                          frames == [b"", MDPW, DISCONNECT], short(repr(frames)))
+        b.close(disconnect=False)
+        requeued = self.wait_job(requeue_id, "queued")
+        self.report.check("the job is queued again: attempts 1, no worker",
+                          requeued is not None and requeued["state"] == "queued" and requeued["attempts"] == 1
+                          and requeued["worker"] is None, short(requeued))
+        c2 = self.pump.add(Worker(self.context, self.args.workers, flaky, f"{self.tag}-flaky-c", worker_beat))
+        c2.ready({"name": c2.name})
+        second = self.expect_request(c2, requeue_id, "re-queued job, attempt 2")
+        self.report.check("the next worker gets it as attempt 2 of 2",
+                          second.get("attempt") == 2 and second.get("maxAttempts") == 2
+                          and second.get("payload") == {"n": 3}, short(second))
+        c2.reply(requeue_id, {"ok": True, "result": 6})
+        finished = c.ok("job:wait for the re-queued job", "job:wait", {"jobId": requeue_id, "timeoutMs": 3000})
+        listed, entry_c = self.wait_for_worker(c2.name)
+        self.report.check("the re-queued job completes on attempt 2 with the new worker",
+                          finished is not None and finished["state"] == "completed" and finished["result"] == 6
+                          and finished["attempts"] == 2 and entry_c is not None
+                          and finished["worker"] == entry_c["workerId"], short(finished))
+
+        # The broker heartbeats its workers.
+        deadline = time.monotonic() + (2 * beat + 500) / 1000
+        while w.heartbeats == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.report.check(f"the broker sent the worker HEARTBEATs (every {beat} ms)", w.heartbeats > 0,
+                          "none received")
+
+        # DISCONNECT: the broker forgets the workers at once.
+        w.close()
+        c2.close()
+        _, gone_w = self.wait_for_worker(name, present=False)
+        _, gone_c = self.wait_for_worker(c2.name, present=False)
+        self.report.check("after DISCONNECT worker:list no longer shows the workers", gone_w is None and gone_c is None)
+
+        ids = {wid, entry_b["workerId"], entry_c["workerId"] if entry_c else None}
+
+        def worker_events(events):
+            return [(t, b) for t, b, _ in events if t.startswith("worker:") and b.get("workerId") in ids]
+        self.subscriber.drain(3000, until=lambda events: sum(t == "worker:detached" for t, _ in worker_events(events)) >= 3)
+        seen = worker_events(self.subscriber.events)
+        self.check_event_schemas("worker", seen)
+        story = [(t, b["workerId"], b.get("reason")) for t, b in seen]
+        expected = [("worker:attached", wid, None), ("worker:attached", entry_b["workerId"], None),
+                    ("worker:detached", entry_b["workerId"], "protocol error")]
+        if entry_c is not None:
+            expected += [("worker:attached", entry_c["workerId"], None),
+                         ("worker:detached", wid, "disconnect"), ("worker:detached", entry_c["workerId"], "disconnect")]
+        # The two DISCONNECTs come from two sockets: the broker may read them in either order.
+        self.report.check("worker events: attached, detached with reasons protocol error and disconnect",
+                          story[:4] == expected[:4] and sorted(story[4:]) == sorted(expected[4:])
+                          and all(b["name"] for _, b in seen), str(story))
+
+        events = self.job_events({job_id, fail_id, requeue_id})
+        self.check_event_schemas("job (with workers)", events)
+        story = {j: [(t, b.get("attempt"), b.get("worker"), b.get("reason")) for t, b in events if b["jobId"] == j]
+                 for j in (job_id, fail_id, requeue_id)}
+        self.report.check("the echo job: queued (submitted), started and completed by the worker, attempt 1",
+                          story[job_id] == [("job:queued", 1, None, "submitted"), ("job:started", 1, wid, None),
+                                            ("job:completed", 1, wid, None)], str(story[job_id]))
+        self.report.check("the failed job: queued, started, failed (attempt 1) with the worker's error",
+                          [s[:2] for s in story[fail_id]] == [("job:queued", 1), ("job:started", 1), ("job:failed", 1)]
+                          and [b["error"] for t, b in events if t == "job:failed" and b["jobId"] == fail_id]
+                          == ["nothing to echo"], str(story[fail_id]))
+        c_id = entry_c["workerId"] if entry_c else None
+        self.report.check("the re-queued job: started on the dropped worker, queued again ('worker lost', attempt 2), "
+                          "completed on the next",
+                          story[requeue_id] == [("job:queued", 1, None, "submitted"),
+                                                ("job:started", 1, entry_b["workerId"], None),
+                                                ("job:queued", 2, None, "worker lost"), ("job:started", 2, c_id, None),
+                                                ("job:completed", 2, c_id, None)], str(story[requeue_id]))
+        durations = [b["durationMs"] for t, b in events if t == "job:completed"]
+        self.report.check("job:completed durationMs >= 0", durations and all(d >= 0 for d in durations), str(durations))
+
     def replay(self):
         """events:since returns the persisted events after a seq, in order, page by page."""
         c = self.client
@@ -1280,6 +1930,7 @@ class Run:
                           all(TIMESTAMP.match(t) for t in timestamps) and timestamps == sorted(timestamps))
 
     def close(self):
+        self.pump.stop()
         self.context.destroy(linger=0)
 
 
@@ -1288,6 +1939,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--api", required=True, help="the broker's api endpoint, e.g. tcp://127.0.0.1:5555")
     parser.add_argument("--events", required=True, help="the broker's events endpoint, e.g. tcp://127.0.0.1:5556")
+    parser.add_argument("--workers", help="the broker's workers endpoint, e.g. tcp://127.0.0.1:5557 "
+                                          "(without it the worker scenario is skipped)")
+    parser.add_argument("--heartbeat-ms", type=int, default=2500,
+                        help="the broker's dispatch.heartbeatMs: how long to wait for its HEARTBEAT "
+                             "(default 2500; the test's workers heartbeat every 100 ms whatever it is)")
     parser.add_argument("--schemas", default=str(here.parent.parent / "Protocols" / "schemas"),
                         help="folder of the JSON Schemas (default: Protocols/schemas of this repository)")
     parser.add_argument("--timeout-ms", type=int, default=5000, help="receive timeout per reply (default 5000)")
