@@ -66,7 +66,8 @@ extension APILoop {
         }
     }
 
-    /// Hands `job:wait` or `worker:list` to the dispatcher thread, which answers later.
+    /// Hands `job:wait` or `worker:list` to the dispatcher thread, which answers later; like a read, it waits
+    /// for the writes received before it (a pipelined `job:submit` must be known to the dispatcher first).
     private func submitToDispatcher(_ request: RPCRequest, _ envelope: Envelope) {
         let client = ClientReply(envelope: envelope, id: request.id)
         let message: DispatchMessage
@@ -84,10 +85,13 @@ extension APILoop {
         } catch {
             return send(.error(envelope, id: request.id, error))
         }
-        guard shared.dispatch.post(message) else {
-            return send(.error(envelope, id: request.id, RPCError(.unavailable, "the broker is shutting down")))
-        }
         inFlight += 1
+        if writesAnswered < writesSubmitted {
+            heldDispatches.append((writesSubmitted, message, client))
+        } else if !shared.dispatch.post(message) {
+            inFlight -= 1
+            send(.error(envelope, id: request.id, RPCError(.unavailable, "the broker is shutting down")))
+        }
     }
 
     /// Hands `session:compact` or `session:previewCompaction` to the compaction thread, which answers later.

@@ -22,6 +22,8 @@ final class APILoop {
     var writesAnswered = 0
     /// Reads waiting for the writes received before them: (writes that must be answered first, job).
     var heldReads: [(after: Int, job: ReadJob)] = []
+    /// `job:wait` and `worker:list` held the same way, so a pipelined submit-then-wait finds its job.
+    var heldDispatches: [(after: Int, message: DispatchMessage, client: ClientReply)] = []
     var counters = RequestCounters()
 
     init(router: ZMQSocket, shared: BrokerShared, logger: Logger) {
@@ -85,6 +87,12 @@ final class APILoop {
 
     /// Hands the reader threads every held read whose earlier writes are all answered.
     private func releaseHeldReads() {
+        let dispatchable = heldDispatches.prefix { $0.after <= writesAnswered }
+        for held in dispatchable where !shared.dispatch.post(held.message) {
+            inFlight -= 1
+            send(.error(held.client.envelope, id: held.client.id, RPCError(.unavailable, "the broker is shutting down")))
+        }
+        heldDispatches.removeFirst(dispatchable.count)
         guard !heldReads.isEmpty else { return }
         let ready = heldReads.prefix { $0.after <= writesAnswered }
         for held in ready where !shared.readQueue.push(held.job) {
