@@ -39,6 +39,25 @@ struct JobDispatchTests {
         #expect(try broker.error("job:submit", ["service": "other", "jobId": "job-1"]).kind == .conflict)
     }
 
+    @Test("a pipelined job:submit then job:wait on one DEALER: the wait finds the job")
+    func pipelinedSubmitAndWait() throws {
+        let broker = try TestBroker()
+        let socket = try ZMQSocket(context: broker.context, type: .dealer)
+        defer { socket.close() }
+        try socket.connect(broker.endpoints.api)
+        try socket.send([[], RPCRequest(id: 1, method: "job:submit", params: ["service": "s", "jobId": "p"]).frame])
+        try socket.send([[], RPCRequest(id: 2, method: "job:wait", params: ["jobId": "p", "timeoutMs": 100]).frame])
+        try socket.setReceiveTimeout(milliseconds: 5_000)
+        var replies: [Int64: JSON] = [:]
+        for _ in 0..<2 {
+            let reply = try JSONParser.parse(try #require(try socket.receive()?.last))
+            replies[reply["id"]?.intValue ?? 0] = reply
+        }
+        #expect(replies[1]?["result"]?["created"]?.boolValue == true)
+        #expect(replies[2]?["error"] == nil)
+        #expect(replies[2]?["result"]?["state"]?.stringValue == "queued")
+    }
+
     @Test("jobs go to the least recently used idle worker of their service")
     func leastRecentlyUsed() throws {
         let broker = try TestBroker()
