@@ -63,7 +63,8 @@ public struct CommandProvider: ModelProvider {
             let grace = Date().addingTimeInterval(1)
             while process.isRunning && Date() < grace { usleep(5_000) }
             // SIGTERM may be blocked (a mask inherited from the thread that spawned it): then SIGKILL.
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            // Its whole process group: Foundation sees the exit only once every descendant let go of the pipes.
+            if process.isRunning { kill(-process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
             throw .timeout(seconds: timeoutSeconds)
         }

@@ -52,7 +52,9 @@ public enum Shell {
         var timedOut = false
         if process.isRunning {
             timedOut = true
-            // The whole group would be better; the shell and what it runs get SIGKILL here.
+            // Foundation starts the child as a process group leader and notices its exit only once every
+            // descendant has let go of its pipes: the whole group goes, or a check's `sleep` outlives it.
+            kill(-process.processIdentifier, SIGKILL)
             kill(process.processIdentifier, SIGKILL)
         }
         process.waitUntilExit()
