@@ -90,7 +90,8 @@ final class APILoop {
         let dispatchable = heldDispatches.prefix { $0.after <= writesAnswered }
         for held in dispatchable where !shared.dispatch.post(held.message) {
             inFlight -= 1
-            send(.error(held.client.envelope, id: held.client.id, RPCError(.unavailable, "the broker is shutting down")))
+            send(
+                .error(held.client.envelope, id: held.client.id, RPCError(.unavailable, "the broker is shutting down")))
         }
         heldDispatches.removeFirst(dispatchable.count)
         guard !heldReads.isEmpty else { return }
