@@ -18,10 +18,7 @@ import ZeroMQ
 func runRequestBench(context: ZMQContext, floor: Double, quick: Bool) throws {
     let directory = makeTemporaryDirectory()
     defer { removeDirectory(directory) }
-    var configuration = BrokerConfiguration()
-    configuration.apiEndpoint = "tcp://127.0.0.1:*"
-    configuration.eventsEndpoint = "tcp://127.0.0.1:*"
-    configuration.databasePath = directory + "/requests.db"
+    var configuration = benchConfiguration(databasePath: directory + "/requests.db")
     // Measure building, not compaction: no automatic compaction while the session is filled.
     configuration.compaction.policy.threshold = .tokens(1_000_000_000)
     var logger = Logger(label: "bench")

@@ -11,7 +11,7 @@ import ZeroMQ
 // broker-bench: prints latency and throughput figures for the broker over real ZeroMQ sockets,
 // next to a bare libzmq REQ/REP echo measured in the same run (the floor). Never asserts on time.
 //
-//   swift run -c release broker-bench [--sync normal|full|both] [--quick] [--only requests|throughput|store|read]
+//   swift run -c release broker-bench [--sync normal|full|both] [--quick] [--only requests|jobs|throughput|store|read]
 
 // Large reply buffers come from the heap and are reused, instead of fresh zeroed pages from mmap each time.
 csystem_keep_large_allocations_in_heap()
@@ -64,6 +64,14 @@ if only == "store" {
     exit(0)
 }
 
+if only == "jobs" {
+    let context = try ZMQContext(ioThreads: 1)
+    let floor = try measureEchoFloor(context: context, roundTrips: Int(20_000 * scale))
+    print(floor.line("floor: bare REQ/REP echo", floor: floor.p50))
+    try runJobBench(context: context, floor: floor.p50, quick: quick)
+    exit(0)
+}
+
 if only == "requests" {
     let context = try ZMQContext(ioThreads: 1)
     let floor = try measureEchoFloor(context: context, roundTrips: Int(20_000 * scale))
@@ -87,10 +95,7 @@ for clients in only == nil ? [8, 50] : [50] {
 
 for mode in modes {
     let directory = makeTemporaryDirectory()
-    var configuration = BrokerConfiguration()
-    configuration.apiEndpoint = "tcp://127.0.0.1:*"
-    configuration.eventsEndpoint = "tcp://127.0.0.1:*"
-    configuration.databasePath = directory + "/bench.db"
+    var configuration = benchConfiguration(databasePath: directory + "/bench.db")
     configuration.syncMode = mode
     var logger = Logger(label: "bench")
     logger.logLevel = .warning
@@ -120,4 +125,7 @@ for mode in modes {
     broker.stop()
     removeDirectory(directory)
 }
-if only == nil { try runRequestBench(context: context, floor: floor.p50, quick: quick) }
+if only == nil {
+    try runRequestBench(context: context, floor: floor.p50, quick: quick)
+    try runJobBench(context: context, floor: floor.p50, quick: quick)
+}

@@ -25,13 +25,9 @@ public struct DevRole: AgentRole {
         """
 
     public func perform(_ job: WorkerJob, _ context: JobContext) throws(AgentError) -> JSON {
-        let taskId = try context.payloadString("taskId")
-        let sessionId = try context.payloadString("sessionId")
-        let iteration = job.payload["iteration"]?.intValue ?? 1
-        let task = try context.link.task(taskId)
-        let workspace = try TaskContext.workspace(of: task)
-        let worktree: String
-        do { worktree = try workspace.ensureWorktree() } catch { throw AgentError("\(error)") }
+        let taskJob = try TaskJob(context)
+        let (taskId, sessionId, iteration, task) = (taskJob.taskId, taskJob.sessionId, taskJob.iteration, taskJob.task)
+        let worktree = try taskJob.worktree()
         // Each iteration starts from a fresh request: earlier chat is archived, the checkpoint carries on.
         try context.link.call("session:clearMessages", JSONObject([("sessionId", .string(sessionId))]))
         var sessionContext = TaskContext.describe(task)

@@ -18,11 +18,10 @@ public struct HarnessRole: AgentRole {
     }
 
     public func perform(_ job: WorkerJob, _ context: JobContext) throws(AgentError) -> JSON {
-        let taskId = try context.payloadString("taskId")
-        let sessionId = try context.payloadString("sessionId")
-        let iteration = job.payload["iteration"]?.intValue ?? 1
-        let task = try context.link.task(taskId)
-        let workspace = try TaskContext.workspace(of: task)
+        let taskJob = try TaskJob(context)
+        let (taskId, sessionId, iteration, task, workspace) = (
+            taskJob.taskId, taskJob.sessionId, taskJob.iteration, taskJob.task, taskJob.workspace
+        )
         let diff = (try? Git(workspace.repo).run("diff", "\(workspace.baseBranch)...\(workspace.branch)")) ?? ""
         let report =
             task["iterations"]?.arrayValue?.last.map { last in

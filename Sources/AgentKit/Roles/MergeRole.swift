@@ -19,10 +19,8 @@ public struct MergeRole: AgentRole {
     }
 
     public func perform(_ job: WorkerJob, _ context: JobContext) throws(AgentError) -> JSON {
-        let taskId = try context.payloadString("taskId")
-        let sessionId = try context.payloadString("sessionId")
-        let task = try context.link.task(taskId)
-        let workspace = try TaskContext.workspace(of: task)
+        let taskJob = try TaskJob(context)
+        let (sessionId, task, workspace) = (taskJob.sessionId, taskJob.task, taskJob.workspace)
         do {
             let path = try mergeWorktree(workspace, featureId: task.text("featureId"))
             let git = Git(path)

@@ -20,13 +20,11 @@ public struct QARole: AgentRole {
     }
 
     public func perform(_ job: WorkerJob, _ context: JobContext) throws(AgentError) -> JSON {
-        let taskId = try context.payloadString("taskId")
-        let sessionId = try context.payloadString("sessionId")
-        let iteration = job.payload["iteration"]?.intValue ?? 1
-        let task = try context.link.task(taskId)
-        let workspace = try TaskContext.workspace(of: task)
-        let worktree: String
-        do { worktree = try workspace.ensureWorktree() } catch { throw AgentError("\(error)") }
+        let taskJob = try TaskJob(context)
+        let (taskId, sessionId, iteration, task, workspace) = (
+            taskJob.taskId, taskJob.sessionId, taskJob.iteration, taskJob.task, taskJob.workspace
+        )
+        let worktree = try taskJob.worktree()
         try context.prepareSession(sessionId, description: agentDescription, context: TaskContext.describe(task))
 
         var results: [JSON] = []

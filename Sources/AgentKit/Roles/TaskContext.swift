@@ -61,3 +61,25 @@ enum TaskContext {
         return flat.count <= 300 ? flat : String(flat.prefix(300)) + "…"
     }
 }
+
+/// What every task job's payload names, with the task and its workspace fetched: the start of each role's job.
+struct TaskJob {
+    let taskId: String
+    let sessionId: String
+    let iteration: Int64
+    let task: JSONObject
+    let workspace: TaskWorkspace
+
+    init(_ context: JobContext) throws(AgentError) {
+        taskId = try context.payloadString("taskId")
+        sessionId = try context.payloadString("sessionId")
+        iteration = context.job.payload["iteration"]?.intValue ?? 1
+        task = try context.link.task(taskId)
+        workspace = try TaskContext.workspace(of: task)
+    }
+
+    /// The task's worktree, made when missing.
+    func worktree() throws(AgentError) -> String {
+        do { return try workspace.ensureWorktree() } catch { throw AgentError("\(error)") }
+    }
+}
