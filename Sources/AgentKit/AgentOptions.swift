@@ -62,7 +62,8 @@ public struct AgentOptions: ParsableArguments {
                 object = settings
             }
         }
-        var environment = ProcessIO.environment()
+        // An empty variable counts as unset, as for the broker's own settings.
+        var environment = ProcessIO.environment().filter { !$0.value.isEmpty }
         let flags: [(String, String?, String)] = [
             ("provider", provider, "AGENTBROKER_MODEL_PROVIDER"), ("model", model, "AGENTBROKER_MODEL"),
             ("endpoint", endpoint, "AGENTBROKER_MODEL_ENDPOINT"), ("apiKeyEnv", apiKeyEnv, "AGENTBROKER_MODEL_KEY_ENV"),
