@@ -96,6 +96,43 @@ struct RalphLoopTests {
         #expect(all.first?["content"]?.stringValue?.hasPrefix("Iteration 1 of task \(t1)") == true)
     }
 
+    @Test("ralph killed mid-task resumes from the broker's task state, without doing a job twice")
+    func resumesAfterKill() throws {
+        let agents = try AgentProcesses()
+        defer { agents.stopAll() }
+        let repo = try ScratchRepo(files: ["README.md": "# resume\n"])
+        let taskId = "t-resume"
+        try agents.createTask(taskId, feature: "resume", title: "Add ok.txt", checks: ["test -f ok.txt"], repo: repo)
+        // A slow model (a command that sleeps, then answers), so ralph can be killed while Dev works.
+        let script = agents.directory + "/slow-model.sh"
+        try "cat >/dev/null; sleep 2; printf 'Adds ok.txt.\\n\\nFILE: ok.txt\\n```\\nok\\n```\\n'\n".write(
+            toFile: script, atomically: true, encoding: .utf8)
+        try agents.start("dev", model: .command("sh \(script)"))
+        try agents.start("qa")
+        try agents.start("harness", model: .replay([#"{"verdict": "approve", "reasons": ["fine"]}"#]))
+        try agents.start("merge")
+        try agents.waitForWorkers(["dev": 1, "qa": 1, "harness": 1, "merge": 1])
+
+        let api = ["--api", agents.broker.endpoints.api]
+        let first = try Processes.start(
+            "ralph", ["run", "--task", taskId] + api, logFile: agents.directory + "/ralph-1.log")
+        try agents.waitUntil("the first dev job running") {
+            (try? agents.call("job:get", ["jobId": .string("\(taskId):dev:1")]))?["state"] == "running"
+        }
+        kill(first.processIdentifier, SIGKILL)
+        _ = Processes.waitForExit(first, timeout: 10)
+
+        let second = try agents.ralph(["run", "--task", taskId], timeout: 120)
+        #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)\n\(agents.logs())")
+        #expect(second.stdout.contains("[\(taskId)] iteration 1: dev committed"), "\(second.stdout)")
+        let task = try agents.call("task:get", ["taskId": .string(taskId)])
+        #expect(task["state"] == "done")
+        #expect(task["iteration"] == 1)
+        let devJobs = (try agents.call("job:list", ["service": "dev"])["jobs"]?.arrayValue ?? [])
+        #expect(devJobs.compactMap { $0["jobId"]?.stringValue } == ["\(taskId):dev:1"])
+        #expect(devJobs.first?["attempts"] == 1)
+    }
+
     @Test("a harness rejection sends the task back to Dev with the reasons; the second iteration is approved")
     func rejectionGoesBackToDev() throws {
         let agents = try AgentProcesses()
