@@ -70,6 +70,40 @@ struct BrokerProcessTests {
         _ = broker.process.map { Processes.waitForExit($0, timeout: 15) }
     }
 
+    @Test("kill -9 with a queued and a running job, then restart: both are dispatched again and complete")
+    func killNineKeepsJobs() throws {
+        let broker = try BrokerProcess()
+        try broker.start()
+        let workers = "ipc://\(broker.directory)/workers.sock"
+        let client = broker.client()
+        let first = try RawWorker(endpoint: workers, context: broker.context, service: "svc")
+        _ = try client.call("job:submit", ["service": "svc", "jobId": "running"])
+        #expect(try first.nextRequest()?.jobId == "running")
+        _ = try client.call("job:submit", ["service": "svc", "jobId": "queued"])
+        for _ in 0..<100 where try client.call("job:get", ["jobId": "running"])["state"]?.stringValue != "running" {
+            usleep(20_000)
+        }
+        let process = try #require(broker.process)
+        kill(process.processIdentifier, SIGKILL)
+        #expect(Processes.waitForExit(process, timeout: 10))
+
+        try broker.start()
+        defer {
+            broker.process?.terminate()
+            _ = broker.process.map { Processes.waitForExit($0, timeout: 15) }
+        }
+        let second = try RawWorker(endpoint: workers, context: broker.context, service: "svc")
+        var attempts: [String: Int64] = [:]
+        for _ in 0..<2 {
+            let request = try #require(try second.nextRequest())
+            attempts[request.jobId] = request.body["attempt"]?.intValue
+            try second.reply(request.jobId, result: "ok")
+        }
+        #expect(attempts == ["running": 2, "queued": 1])
+        let done = try broker.client(timeoutMs: 15_000).call("job:wait", ["jobId": "queued", "timeoutMs": 10_000])
+        #expect(done["state"]?.stringValue == "completed")
+    }
+
     @Test("kill -9 while 6 clients write, then restart: every acknowledged message is there exactly once")
     func killNineLosesNothingAcknowledged() throws {
         let broker = try BrokerProcess()

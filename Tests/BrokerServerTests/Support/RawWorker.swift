@@ -7,9 +7,13 @@ final class RawWorker {
     let socket: ZMQSocket
 
     /// Connects to the broker's workers endpoint and, when `service` is given, says READY.
-    init(_ broker: TestBroker, service: String?, name: String = "raw") throws {
-        socket = try ZMQSocket(context: broker.context, type: .dealer)
-        try socket.connect(broker.endpoints.workers)
+    convenience init(_ broker: TestBroker, service: String?, name: String = "raw") throws {
+        try self.init(endpoint: broker.endpoints.workers, context: broker.context, service: service, name: name)
+    }
+
+    init(endpoint: String, context: ZMQContext, service: String?, name: String = "raw") throws {
+        socket = try ZMQSocket(context: context, type: .dealer)
+        try socket.connect(endpoint)
         if let service {
             try send(.ready, [Array(service.utf8), JSON.object(["name": .string(name)]).serialized])
         }
