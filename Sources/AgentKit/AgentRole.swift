@@ -63,17 +63,9 @@ public struct JobContext {
 
 /// One provider per process, so a replay file's position is shared by every job the agent runs.
 enum SharedProviders {
-    private static let made = ProviderCache()
+    private static let made = Mutex<(any ModelProvider)?>(nil)
 
     static func provider(for settings: ModelProviderSettings) throws(ModelError) -> any ModelProvider {
-        try made.provider(for: settings)
-    }
-}
-
-final class ProviderCache: Sendable {
-    private let made = Mutex<(any ModelProvider)?>(nil)
-
-    func provider(for settings: ModelProviderSettings) throws(ModelError) -> any ModelProvider {
         try made.withLock { (made: inout (any ModelProvider)?) throws(ModelError) -> any ModelProvider in
             if let made { return made }
             let provider = try settings.makeProvider(environment: ProcessIO.environment())

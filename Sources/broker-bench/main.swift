@@ -64,19 +64,12 @@ if only == "store" {
     exit(0)
 }
 
-if only == "jobs" {
+if only == "requests" || only == "jobs" {
     let context = try ZMQContext(ioThreads: 1)
     let floor = try measureEchoFloor(context: context, roundTrips: Int(20_000 * scale))
     print(floor.line("floor: bare REQ/REP echo", floor: floor.p50))
-    try runJobBench(context: context, floor: floor.p50, quick: quick)
-    exit(0)
-}
-
-if only == "requests" {
-    let context = try ZMQContext(ioThreads: 1)
-    let floor = try measureEchoFloor(context: context, roundTrips: Int(20_000 * scale))
-    print(floor.line("floor: bare REQ/REP echo", floor: floor.p50))
-    try runRequestBench(context: context, floor: floor.p50, quick: quick)
+    let run = only == "jobs" ? runJobBench : runRequestBench
+    try run(context, floor.p50, quick)
     exit(0)
 }
 

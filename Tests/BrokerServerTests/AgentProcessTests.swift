@@ -264,11 +264,11 @@ struct AgentProcessTests {
         #expect(job["result"]?["changedFiles"] == ["survived.txt"])
         #expect(try repo.git("log", "feature/k..task/t-kill", "--format=%s") == "t-kill: iteration 1")
 
-        let detached = try agents.events(topic: "worker:detached")
+        let detached = try agents.broker.events("worker:detached")
         #expect(
             detached.contains { $0["workerId"] == .string(firstWorker) && $0["reason"] == "heartbeat lost" },
             "\(detached.map { JSON.object($0).serializedString })")
-        let queued = try agents.events(topic: "job:queued").filter { $0["jobId"] == .string(jobId) }
+        let queued = try agents.broker.events("job:queued").filter { $0["jobId"] == .string(jobId) }
         #expect(queued.map { $0["reason"]?.stringValue ?? "" } == ["submitted", "worker lost"])
         #expect(queued.last?["attempt"] == 2)
     }

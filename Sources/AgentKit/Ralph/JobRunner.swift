@@ -22,7 +22,7 @@ public struct JobRunner {
                 ("timeoutMs", .int(jobTimeoutMs)),
             ]))
         var toldQueued = false
-        while job["done"]?.boolValue != true && !(job["state"]?.stringValue).map(Self.isFinal, default: false) {
+        while !Self.isFinal(job.text("state")) {
             job = try link.call(
                 "job:wait", JSONObject([("jobId", .string(jobId)), ("timeoutMs", .int(20_000))]), timeoutMs: 30_000)
             if job.text("state") == "queued" && !toldQueued {
@@ -38,13 +38,4 @@ public struct JobRunner {
     }
 
     static func isFinal(_ state: String) -> Bool { ["completed", "failed", "cancelled"].contains(state) }
-}
-
-extension Optional {
-    fileprivate func map<T>(_ transform: (Wrapped) -> T, default fallback: T) -> T {
-        switch self {
-        case .some(let value): transform(value)
-        case .none: fallback
-        }
-    }
 }

@@ -61,9 +61,12 @@ public struct RalphLoop {
     /// One task from wherever it stands to done or failed.
     func drive(_ taskId: String) throws(AgentError) -> Bool {
         let sessions = TaskSessions(taskId: taskId)
+        let start = try link.task(taskId)
+        if !["done", "failed"].contains(start.text("state")) {
+            try sessions.ensure(link, featureId: start.text("featureId"))
+        }
         while true {
             let task = try link.task(taskId)
-            let featureId = task.text("featureId")
             let iteration = task["iteration"]?.intValue ?? 0
             switch task.text("state") {
             case "done":
@@ -74,7 +77,6 @@ public struct RalphLoop {
                 return false
             case "planning":
                 print("[\(taskId)] \(task.text("title"))")
-                try sessions.ensure(link, featureId: featureId)
                 try update(taskId, state: "in_dev", extra: [("sessionId", .string(sessions.dev))])
             case "in_dev":
                 let recorded = (task["iterations"]?.arrayValue ?? []).contains {
@@ -87,7 +89,6 @@ public struct RalphLoop {
                         extra: [("failureReason", .string("checks still failing after \(maxIterations) iterations"))])
                     continue
                 }
-                try sessions.ensure(link, featureId: featureId)
                 try update(
                     taskId, state: "in_dev", extra: [("iteration", .int(next)), ("sessionId", .string(sessions.dev))])
                 try devIteration(taskId, next, sessions)

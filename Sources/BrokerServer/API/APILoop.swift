@@ -85,7 +85,7 @@ final class APILoop {
         releaseHeldReads()
     }
 
-    /// Hands the reader threads every held read whose earlier writes are all answered.
+    /// Hands on every held read (to the readers) and held wait (to the dispatcher) whose earlier writes are answered.
     private func releaseHeldReads() {
         let dispatchable = heldDispatches.prefix { $0.after <= writesAnswered }
         for held in dispatchable where !shared.dispatch.post(held.message) {

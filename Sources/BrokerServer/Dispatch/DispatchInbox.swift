@@ -10,6 +10,8 @@ enum DispatchMessage: Sendable {
     case wait(jobId: String, timeoutMs: Int64, client: ClientReply)
     /// `worker:list`.
     case listWorkers(ClientReply)
+    /// A job's start was committed (or refused); the REQUEST for `worker` waits for this.
+    case started(jobId: String, worker: ZMQFrame, request: [UInt8], stored: Result<[UInt8], RPCError>)
     /// A final transition of the dispatcher's own was committed (or refused).
     case finished(jobId: String, outcome: Result<[UInt8], RPCError>)
 }

@@ -58,14 +58,43 @@ extension Dispatcher {
                     ("timeoutMs", .int(record.timeoutMs)),
                     ("deadlineAt", .string(Timestamp.iso8601(record.deadlineAt))),
                 ])
-                send(worker.identity, .request, [Array(jobId.utf8), [], JSON.object(body).serialized])
-                write(
-                    JobTransition(
-                        jobId: jobId, expected: .queued, attempt: previousAttempts, change: .started(worker: worker.id))
-                )
+                // The REQUEST goes out once the start is committed, so `job:get` says running while a
+                // worker holds the job.
+                let inbox = shared.dispatch
+                let identity = worker.identity
+                let request = JSON.object(body).serialized
+                _ = shared.writeQueue.push(
+                    WriteJob(
+                        envelope: [], id: .null,
+                        command: .jobTransition(
+                            JobTransition(
+                                jobId: jobId, expected: .queued, attempt: previousAttempts,
+                                change: .started(worker: worker.id)))
+                    ) { outcome in
+                        inbox.post(.started(jobId: jobId, worker: identity, request: request, stored: outcome))
+                    })
             }
             if queues[service]?.isEmpty ?? false { queues[service] = nil }
         }
+    }
+
+    /// A start was committed (or refused): the worker gets its REQUEST, or goes back to idle.
+    func started(_ jobId: String, worker identity: ZMQFrame, request: [UInt8], stored: Result<[UInt8], RPCError>) {
+        let holds = registry[identity]?.jobId == jobId
+        let live = jobs[jobId].map { $0.record.state == .running && $0.record.worker == WorkerEntry.id(for: identity) }
+        if case .success = stored, holds, live == true {
+            return send(identity, .request, [Array(jobId.utf8), [], request])
+        }
+        // Cancelled meanwhile (the cancel won the writer), or the write failed: the job is not the worker's.
+        if holds { registry.release(identity) }
+        if case .failure = stored, live == true, var job = jobs[jobId] {
+            job.record.state = .queued
+            job.record.attempts -= 1
+            job.record.worker = nil
+            jobs[jobId] = job
+            queues[job.record.service, default: []].insert(jobId, at: 0)
+        }
+        dispatchQueued()
     }
 
     /// A worker's REPLY: the job completes (`ok`) or fails with the worker's error.

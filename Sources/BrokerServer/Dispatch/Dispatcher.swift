@@ -22,6 +22,10 @@ final class Dispatcher {
     /// `job:wait` calls waiting for a job to end.
     var waiters: [String: [Waiter]] = [:]
     var nextHeartbeatAt: Int64 = 0
+    /// When lost workers, job deadlines and waits are next checked: a sweep every `sweepMs`, not a scan of
+    /// every job and waiter each time a message arrives.
+    var nextSweepAt: Int64 = 0
+    var sweepMs: Int64 { min(50, settings.heartbeatMs) }
 
     struct LiveJob {
         var record: JobRecord
@@ -48,7 +52,8 @@ final class Dispatcher {
         poller.add(fileDescriptor: shared.dispatch.wakeup.fileDescriptor)
         while shared.stopRequested.current == nil {
             let ready: [Int]
-            do { ready = try poller.poll(timeoutMs: Int(nextWakeIn())) } catch {
+            let wait = max(0, nextSweepAt - Timestamp.monotonicMillis())
+            do { ready = try poller.poll(timeoutMs: Int(wait)) } catch {
                 logger.error("dispatcher: poll failed: \(error)")
                 break
             }
@@ -57,19 +62,13 @@ final class Dispatcher {
                 for message in shared.dispatch.drain() { handle(message) }
             }
             if ready.contains(0) { receiveFromWorkers() }
-            tick()
+            let now = Timestamp.monotonicMillis()
+            if now >= nextSweepAt {
+                sweep(now: now)
+                nextSweepAt = now + sweepMs
+            }
         }
         shutDown()
-    }
-
-    /// Milliseconds until something is due: a heartbeat, a waiter's time-out, a job's deadline.
-    private func nextWakeIn() -> Int64 {
-        let now = Timestamp.monotonicMillis()
-        var due = nextHeartbeatAt
-        for list in waiters.values { for waiter in list { due = min(due, waiter.deadline) } }
-        let wall = Timestamp.now()
-        for job in jobs.values where !job.finishing { due = min(due, now + (job.record.deadlineAt - wall)) }
-        return max(0, min(due - now, settings.heartbeatMs))
     }
 
     private func handle(_ message: DispatchMessage) {
@@ -86,14 +85,15 @@ final class Dispatcher {
             addWaiter(jobId, timeoutMs: timeoutMs, client: client)
         case .listWorkers(let client):
             reply(client, JSON.object(workerList()).serialized)
+        case .started(let jobId, let worker, let request, let stored):
+            started(jobId, worker: worker, request: request, stored: stored)
         case .finished(let jobId, let outcome):
             finished(jobId, outcome)
         }
     }
 
     /// Heartbeats out, lost workers dropped, expired jobs and waits answered.
-    private func tick() {
-        let now = Timestamp.monotonicMillis()
+    private func sweep(now: Int64) {
         for identity in registry.expired(at: now) { detach(identity, reason: "heartbeat lost", notify: false) }
         if now >= nextHeartbeatAt {
             for identity in registry.workers.keys { send(identity, .heartbeat) }
@@ -224,8 +224,17 @@ final class Dispatcher {
         return JSONObject([("workers", .array(registry.all.map(\.json))), ("services", .array(summary))])
     }
 
-    /// At shutdown: every waiter gets the job as it stands; workers are told to reconnect later.
+    /// At shutdown: every waiter, and every wait still in the inbox, gets the job as it stands (later posts are
+    /// refused, so the api thread answers them); workers are told to reconnect later.
     private func shutDown() {
+        shared.dispatch.close()
+        for message in shared.dispatch.drain() {
+            switch message {
+            case .wait(let jobId, _, let client): answer(client, jobId: jobId)
+            case .listWorkers(let client): reply(client, JSON.object(workerList()).serialized)
+            case .notices, .started, .finished: break  // the next start reads the jobs from the database
+            }
+        }
         for (jobId, list) in waiters {
             for waiter in list { answer(waiter.client, jobId: jobId) }
         }

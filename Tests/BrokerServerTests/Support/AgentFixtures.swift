@@ -293,12 +293,6 @@ final class AgentProcesses {
         }
     }
 
-    /// Persisted events whose topic starts with `topic`, from the first.
-    func events(topic: String) throws -> [JSONObject] {
-        let page = try call("events:since", ["seq": 0, "topic": .string(topic), "limit": 10_000])
-        return (page["events"]?.arrayValue ?? []).compactMap(\.objectValue)
-    }
-
     /// Runs `ralph` against the broker's api endpoint.
     func ralph(_ arguments: [String], timeout: Double = 180) throws -> Processes.Output {
         try Processes.run("ralph", arguments + ["--api", broker.endpoints.api], timeout: timeout)
