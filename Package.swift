@@ -47,6 +47,7 @@ let package = Package(
 
         // Wire types shared by every process: JSON, JSON-RPC, error kinds, method names.
         .target(name: "BrokerProtocol", swiftSettings: strict),
+        .target(name: "Gzip", dependencies: ["CZlib"], swiftSettings: strict),
         // Sessions, messages, checkpoints and their SQLite store.
         .target(
             name: "SessionCore",
@@ -84,14 +85,14 @@ let package = Package(
         .executableTarget(
             name: "brokerctl",
             dependencies: [
-                "BrokerClient", "BrokerProtocol", "SessionCore",
+                "BrokerClient", "BrokerProtocol", "SessionCore", "Gzip",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
         .executableTarget(
             name: "broker-bench",
             dependencies: [
-                "BrokerServer", "BrokerClient", "SessionCore", "SQLite", "ZeroMQ", "CSystem",
+                "BrokerServer", "BrokerClient", "SessionCore", "SQLite", "ZeroMQ", "CSystem", "Gzip",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -115,7 +116,7 @@ let package = Package(
         .testTarget(
             name: "BrokerServerTests",
             dependencies: [
-                "BrokerServer", "BrokerClient", "ZeroMQ", "ModelProviders", "AgentKit", "broker", "brokerctl", "ralph",
+                "BrokerServer", "BrokerClient", "ZeroMQ", "ModelProviders", "AgentKit", "Gzip", "broker", "brokerctl", "ralph",
                 "pm-agent", "dev-agent", "qa-agent", "harness-agent", "merge-agent",
             ],
             swiftSettings: strict),

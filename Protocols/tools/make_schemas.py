@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes Protocols/schemas/*.json, the JSON Schemas (draft 2020-12) of AGENTBROKER-RPC.
+"""Writes Protocols/schemas/*.json, the JSON Schemas (draft 2020-12) of AGENTBROKER-RPC,
+of the worker bodies of AGENTBROKER-WORKERS and of the documents of AGENTBROKER-PORTABILITY.
 
 The schema files are generated: edit this script, then run
     python3 Protocols/tools/make_schemas.py
@@ -341,6 +342,267 @@ WORKER_BODIES = {
 }
 
 
+# ---------------------------------------------------------------- portability (AGENTBROKER-PORTABILITY.md)
+
+FORMAT_BASE = "urn:agentbroker:format:"
+# The sections of a backup, in the order they are written; also the sources of a trace bundle.
+SECTIONS = ["sessions", "messages", "checkpoints", "compactions", "jobs", "tasks", "taskIterations", "events"]
+SESSION_SECTIONS = ["sessions", "messages", "checkpoints", "compactions"]
+SECTION = {"enum": SECTIONS}
+KIND = {"enum": ["backup", "traces", "session"]}
+DOC_FORMAT = {"enum": ["json", "markdown", "packet"]}
+SECTION_COUNTS = {
+    "type": "object",
+    "propertyNames": SECTION,
+    "additionalProperties": COUNT,
+    "description": "rows by section",
+}
+EXPORTED_BY = {"type": "string", "maxLength": 256, "description": "who exported it (free text; empty when not given)"}
+BROKER_VERSION = {"type": "string", "minLength": 1, "description": "the release of the broker that wrote it"}
+UNREPRESENTABLE = {"type": "string", "minLength": 1,
+                   "description": "why the row could not be carried faithfully; the row was repaired, not dropped"}
+NULLABLE_TIMESTAMP = nullable(TIMESTAMP)
+# A stored JSON column. A record flagged unrepresentable may carry it as a JSON string instead (see `record`).
+JSON_TEXT_ITEMS = {"type": "array", "items": {"type": "string"}}
+
+
+def record(properties, description):
+    """A record of a backup, session document or trace bundle: every member REQUIRED (null where allowed),
+    plus `unrepresentable` when the row was repaired. A repaired record is checked for its members only,
+    because a repaired column holds a JSON string where a value of another type was stored."""
+    props = {**properties, "unrepresentable": UNREPRESENTABLE}
+    required = list(properties)
+    strict = obj(props, required)
+    repaired = obj({k: {} for k in props}, required + ["unrepresentable"])
+    return {
+        "type": "object",
+        "description": description,
+        "if": {"required": ["unrepresentable"]},
+        "then": repaired,
+        "else": strict,
+    }
+
+
+RECORDS = {
+    "session": record({
+        "id": {"type": "string", "minLength": 1},
+        "type": IDENT,
+        "featureId": IDENT,
+        "taskId": {"type": ["string", "null"], "minLength": 1},
+        "state": IDENT,
+        "tokenLimit": TOKEN_LIMIT,
+        "context": DOCUMENT,
+        "agentDescription": DOCUMENT,
+        "createdAt": TIMESTAMP,
+        "updatedAt": TIMESTAMP,
+        "firstActiveSeq": {**SEQ, "description": "messages with a lower seq are archived"},
+        "checkpointVersion": {**COUNT, "description": "the current checkpoint version (0: none written)"},
+        "compactions": COUNT,
+        "tokensSaved": COUNT,
+        "lastCompactionMs": {"type": ["integer", "null"], "minimum": 0},
+        "lastCompactionAt": NULLABLE_TIMESTAMP,
+    }, "A session (labels, limit, documents, archive boundary and compaction metrics); counts and token "
+       "totals are not carried: import recomputes them from the messages."),
+    "message": record({
+        "sessionId": {"type": "string", "minLength": 1},
+        "seq": SEQ,
+        "messageId": {"type": "string", "minLength": 1},
+        "role": ROLE,
+        "content": {"type": "string"},
+        "name": {"type": ["string", "null"], "minLength": 1},
+        "toolCallId": {"type": ["string", "null"], "minLength": 1},
+        "metadata": {"type": ["object", "null"]},
+        "tokens": {**COUNT, "description": "the message's chat tokens (RPC section 14)"},
+        "promptTokens": {"type": ["integer", "null"], "minimum": 0,
+                         "description": "its block in a built request (RPC 17.6); null: count it again"},
+        "sessionTokens": {**COUNT, "description": "the session's active tokens when it was stored"},
+        "createdAt": TIMESTAMP,
+        "archived": {"type": "boolean", "description": "informative: seq < the session's firstActiveSeq"},
+    }, "A chat message, active or archived."),
+    "checkpoint": record({
+        "sessionId": {"type": "string", "minLength": 1},
+        "version": SEQ,
+        **CHECKPOINT_ITEMS,
+        "createdAt": TIMESTAMP,
+    }, "One checkpoint version (version 0, the empty one every session starts with, is not a record)."),
+    "compaction": record({
+        "sessionId": {"type": "string", "minLength": 1},
+        "checkpointVersion": SEQ,
+        "reason": REASON,
+        "summarizer": SUMMARIZER,
+        "fromSeq": COUNT,
+        "throughSeq": COUNT,
+        "messageCount": COUNT,
+        "tokensBefore": COUNT,
+        "tokensAfter": COUNT,
+        "durationMs": COUNT,
+        "instructions": {"type": ["string", "null"]},
+        "createdAt": TIMESTAMP,
+    }, "One committed compaction."),
+    "job": record({
+        "id": JOB_ID,
+        "service": IDENT,
+        "payload": ANY_JSON,
+        "state": JOB_STATE,
+        "attempts": COUNT,
+        "maxAttempts": MAX_ATTEMPTS,
+        "timeoutMs": JOB_TIMEOUT,
+        "deadlineAt": TIMESTAMP,
+        "worker": {"type": ["string", "null"], "minLength": 1},
+        "result": ANY_JSON,
+        "error": {"type": ["string", "null"]},
+        "createdAt": TIMESTAMP,
+        "startedAt": NULLABLE_TIMESTAMP,
+        "finishedAt": NULLABLE_TIMESTAMP,
+    }, "A job; on import, queued and running jobs are queued again."),
+    "task": record({
+        "id": TASK_ID,
+        "featureId": IDENT,
+        "title": TITLE,
+        "description": {"type": "string"},
+        "checks": {"type": "array", "items": CHECK},
+        "dependsOn": {"type": "array", "items": TASK_ID},
+        "workspace": {"oneOf": [WORKSPACE, {"type": "null"}]},
+        "state": TASK_STATE,
+        "iteration": COUNT,
+        "sessions": TASK["properties"]["sessions"],
+        "failureReason": {"type": ["string", "null"]},
+        "createdAt": TIMESTAMP,
+        "updatedAt": TIMESTAMP,
+    }, "A task of the Ralph Loop."),
+    "taskIteration": record({
+        "taskId": TASK_ID,
+        "iteration": SEQ,
+        "passed": {"type": "boolean"},
+        "results": {"type": "object"},
+        "at": TIMESTAMP,
+    }, "The recorded check results of one Dev iteration of a task."),
+    "event": record({
+        "seq": SEQ,
+        "topic": {"type": "string", "minLength": 1},
+        "body": {"type": "object", "description": "the event body as published (it starts with seq, topic, at)"},
+        "at": TIMESTAMP,
+    }, "A logged event."),
+}
+# section name -> record name
+SECTION_RECORD = {
+    "sessions": "session", "messages": "message", "checkpoints": "checkpoint", "compactions": "compaction",
+    "jobs": "job", "tasks": "task", "taskIterations": "taskIteration", "events": "event",
+}
+
+
+def document_schema(format_name, sections, description):
+    """A backup or session document, format version 2, as the broker writes it."""
+    props = {
+        "format": {"const": format_name},
+        "formatVersion": {"const": 2, "description": "the record format version this broker writes"},
+        "exportedAt": TIMESTAMP,
+        "exportedBy": EXPORTED_BY,
+        "brokerVersion": BROKER_VERSION,
+    }
+    if format_name == "agentbroker.backup":
+        props["schemaVersion"] = {"type": "integer", "minimum": 1,
+                                  "description": "informative: the database schema version of the broker"}
+    props["stats"] = obj({s: COUNT for s in sections}, sections,
+                         description="the number of records of each section, checked on import")
+    for section in sections:
+        props[section] = {"type": "array", "items": {"$ref": f"#/$defs/{SECTION_RECORD[section]}"}}
+    if format_name == "agentbroker.session":
+        props["sessions"] = {**props["sessions"], "minItems": 1, "maxItems": 1}
+    defs = {SECTION_RECORD[s]: RECORDS[SECTION_RECORD[s]] for s in sections}
+    return obj(props, list(props), description=description, defs=defs)
+
+
+PACKET = obj(
+    {
+        "format": {"const": "agentbroker.packet"},
+        "packetVersion": {"const": 1},
+        "exportedAt": TIMESTAMP,
+        "exportedBy": EXPORTED_BY,
+        "brokerVersion": BROKER_VERSION,
+        "session": obj({
+            "id": {"type": "string", "minLength": 1},
+            "type": IDENT,
+            "featureId": IDENT,
+            "taskId": {"type": ["string", "null"], "minLength": 1},
+            "state": IDENT,
+            "tokenLimit": TOKEN_LIMIT,
+            "createdAt": TIMESTAMP,
+            "updatedAt": TIMESTAMP,
+        }, ["id", "type", "featureId", "taskId", "state", "tokenLimit", "createdAt", "updatedAt"]),
+        "agentDescription": DOCUMENT,
+        "context": DOCUMENT,
+        "checkpoint": obj({"version": {**COUNT, "description": "0: no checkpoint written"}, **CHECKPOINT_ITEMS},
+                          ["version", "summary", "completed", "pending", "decisions", "blockers"]),
+        "trace": obj({
+            "messages": {**COUNT, "description": "chat messages, archived ones included"},
+            "archivedMessages": COUNT,
+            "compactions": COUNT,
+            "tokens": obj({"total": {**COUNT, "description": "tokens of every message"},
+                           "active": {**COUNT, "description": "tokens of the active messages"},
+                           "saved": {**COUNT, "description": "tokens saved by compactions"}},
+                          ["total", "active", "saved"]),
+            "inputTokens": {**COUNT, "description": "model input tokens reported by the provider (0: none reported)"},
+            "outputTokens": {**COUNT, "description": "model output tokens reported by the provider (0: none reported)"},
+            "costUsd": {"type": "number", "minimum": 0, "description": "cost reported by the provider (0: none)"},
+        }, ["messages", "archivedMessages", "compactions", "tokens", "inputTokens", "outputTokens", "costUsd"]),
+        "agentPath": {"type": "array", "items": {"type": "string", "minLength": 1},
+                      "description": "agents in the order they first wrote in the session: a message's name, else its role"},
+    },
+    ["format", "packetVersion", "exportedAt", "exportedBy", "brokerVersion", "session", "agentDescription",
+     "context", "checkpoint", "trace", "agentPath"],
+    description="A session packet: one session's outcome, self-contained, for sharing (packetVersion 1).",
+)
+
+TRACES_MANIFEST = obj(
+    {
+        "type": {"const": "manifest"},
+        "version": {"const": 1, "description": "the bundle layout version"},
+        "exportedAt": TIMESTAMP,
+        "exportedBy": EXPORTED_BY,
+        "brokerVersion": BROKER_VERSION,
+        "recordFormatVersion": {"const": 2, "description": "the version of the records in the entries"},
+        "filter": obj({"since": {**NULLABLE_TIMESTAMP, "description": "rows at or after this time (null: all)"},
+                       "sessionId": {"type": ["string", "null"], "minLength": 1,
+                                     "description": "one session's rows (null: all)"}},
+                      ["since", "sessionId"]),
+        "sources": {"type": "array", "items": SECTION, "uniqueItems": True,
+                    "description": "the sources the bundle covers, in the order of their lines"},
+        "counts": {**SECTION_COUNTS, "description": "lines of each source"},
+        "totalCount": {**COUNT, "description": "lines after the manifest"},
+    },
+    ["type", "version", "exportedAt", "brokerVersion", "recordFormatVersion", "filter", "sources", "counts",
+     "totalCount"],
+    description="Line 1 of a trace bundle (gunzip -c FILE | head -1).",
+)
+
+TRACES_ENVELOPE = obj(
+    {"source": SECTION, "entry": {"type": "object"}, "unrepresentable": UNREPRESENTABLE},
+    ["source", "entry"],
+    description="Every line of a trace bundle after the first: one row, its record in entry.",
+    defs=dict(RECORDS),
+)
+TRACES_ENVELOPE["allOf"] = [
+    {"if": {"properties": {"source": {"const": section}}, "required": ["source"]},
+     "then": {"properties": {"entry": {"$ref": f"#/$defs/{name}"}}}}
+    for section, name in SECTION_RECORD.items()
+]
+
+FORMATS = {
+    "format.backup": (document_schema(
+        "agentbroker.backup", SECTIONS,
+        "A whole-database backup, format version 2 (AGENTBROKER-PORTABILITY section 6). Readers ignore unknown "
+        "top-level members; this schema is closed to catch undocumented ones."), "backup document"),
+    "format.session": (document_schema(
+        "agentbroker.session", SESSION_SECTIONS,
+        "One session with its messages, checkpoint versions and compactions, format version 2 "
+        "(AGENTBROKER-PORTABILITY section 9)."), "session document"),
+    "format.packet": (PACKET, "session packet"),
+    "format.traces.manifest": (TRACES_MANIFEST, "trace bundle manifest line"),
+    "format.traces.envelope": (TRACES_ENVELOPE, "trace bundle row line"),
+}
+
+
 def event(topic, fields, required, description):
     props = {
         "seq": {**SEQ, "description": "persisted, increasing, gap-free across all topics"},
@@ -478,6 +740,14 @@ EVENTS = {
         {"taskId": TASK_ID, "featureId": IDENT, "iteration": SEQ, "passed": {"type": "boolean"}},
         ["taskId", "featureId", "iteration", "passed"],
         "An iteration's results were recorded (task:recordIteration).",
+    ),
+    "broker:imported": event(
+        "broker:imported",
+        {"kind": KIND,
+         "stats": {**SECTION_COUNTS, "description": "rows written, by section"},
+         "sessionId": {**SESSION_ID, "description": "kind session: the new session"}},
+        ["kind", "stats"],
+        "An import committed (import:commit); the rows it wrote send no events of their own.",
     ),
 }
 
@@ -785,6 +1055,100 @@ METHODS = {
              "hasMore": {"type": "boolean"}},
             ["events", "nextSeq", "lastSeq", "hasMore"], defs=event_defs()),
     ),
+    # Portability (spec 8.33 to 8.40; formats in AGENTBROKER-PORTABILITY.md).
+    "export:open": (
+        params({
+            "kind": KIND,
+            "sessionId": {**IDENT, "description": "kind session: REQUIRED; kind traces: only this session's rows"},
+            "format": {**DOC_FORMAT, "description": "kind session: json (default), markdown or packet; "
+                                                    "kind backup: json only; kind traces: none"},
+            "since": {"type": "string", "minLength": 1,
+                      "description": "kind traces: rows at or after this RFC 3339 time"},
+            "exportedBy": EXPORTED_BY,
+        }, ["kind"]),
+        obj({
+            "exportId": {"type": "string", "minLength": 1, "description": "opaque; names the export in export:read"},
+            "kind": KIND,
+            "format": {"enum": ["json", "markdown", "packet", "jsonl"], "description": "jsonl for kind traces"},
+            "formatVersion": {"type": "integer", "minimum": 1,
+                              "description": "backup and session json: 2; packet: 1; markdown: 1; traces: 1"},
+            "stats": {**SECTION_COUNTS, "description": "rows the export will read, by section (source)"},
+            "totalRows": {**COUNT, "description": "the sum of stats"},
+        }, ["exportId", "kind", "format", "formatVersion", "stats", "totalRows"]),
+    ),
+    "export:read": (
+        params({
+            "exportId": IDENT,
+            "maxBytes": {"type": "integer", "minimum": 4096, "maximum": 8388608,
+                         "description": "the size of a piece: data stops at the first record boundary at or after "
+                                        "this many UTF-8 bytes (default 1048576)"},
+        }, ["exportId"]),
+        obj({
+            "exportId": {"type": "string", "minLength": 1},
+            "data": {"type": "string", "description": "the next piece of the document text; may be empty"},
+            "rows": {**COUNT, "description": "rows written to the document so far"},
+            "bytes": {**COUNT, "description": "UTF-8 bytes of document text sent so far, this piece included"},
+            "done": {"type": "boolean", "description": "true: this is the last piece, and the export is closed"},
+            "unrepresentable": {**COUNT, "description": "rows flagged unrepresentable so far"},
+        }, ["exportId", "data", "rows", "bytes", "done", "unrepresentable"]),
+    ),
+    "export:close": (
+        params({"exportId": IDENT}, ["exportId"]),
+        obj({"exportId": {"type": "string", "minLength": 1}, "closed": {"const": True}}, ["exportId", "closed"]),
+    ),
+    "session:export": (
+        params({"sessionId": IDENT, "format": DOC_FORMAT, "exportedBy": EXPORTED_BY}, ["sessionId"]),
+        obj({
+            "sessionId": SESSION_ID,
+            "format": DOC_FORMAT,
+            "formatVersion": {"type": "integer", "minimum": 1, "description": "json: 2; packet: 1; markdown: 1"},
+            "document": {"type": "string", "description": "the whole document text (at most 64 MiB)"},
+        }, ["sessionId", "format", "formatVersion", "document"]),
+    ),
+    "import:begin": (
+        params({"kind": KIND,
+                "clear": {"type": "boolean",
+                          "description": "kind backup only: replace everything the broker holds (default false)"}},
+               ["kind"]),
+        obj({"importId": {"type": "string", "minLength": 1, "description": "opaque; names the import"}},
+            ["importId"]),
+    ),
+    "import:write": (
+        params({
+            "importId": IDENT,
+            "seq": {**COUNT, "description": "0 for the first piece, then 1, 2, ...; the last seq again is a retry"},
+            "data": {"type": "string", "description": "the next piece of the file's text"},
+        }, ["importId", "seq", "data"]),
+        obj({"importId": {"type": "string", "minLength": 1},
+             "seq": COUNT,
+             "bytes": {**COUNT, "description": "UTF-8 bytes spooled so far"}},
+            ["importId", "seq", "bytes"]),
+    ),
+    "import:commit": (
+        params({"importId": IDENT}, ["importId"]),
+        {
+            **obj({
+                "importId": {"type": "string", "minLength": 1},
+                "kind": KIND,
+                "formatVersion": {"type": "integer", "minimum": 1,
+                                  "description": "the file's: formatVersion (1 for a legacy file), packetVersion "
+                                                 "for a packet, recordFormatVersion for a trace bundle"},
+                "migrated": {"type": "boolean", "description": "true when the records were migrated to version 2"},
+                "stats": {**SECTION_COUNTS, "description": "rows written, by section"},
+                "skipped": {**SECTION_COUNTS, "description": "kind traces: rows already present, by section"},
+                "unrepresentable": {**COUNT, "description": "records of the file flagged unrepresentable"},
+                "sessionId": {**SESSION_ID, "description": "kind session: the new session's id"},
+                "source": {"enum": ["packet", "session"], "description": "kind session: what the file was"},
+            }, ["importId", "kind", "formatVersion", "migrated", "stats", "skipped", "unrepresentable"]),
+            "if": {"properties": {"kind": {"const": "session"}}, "required": ["kind"]},
+            "then": {"required": ["sessionId", "source"]},
+            "else": {"not": {"anyOf": [{"required": ["sessionId"]}, {"required": ["source"]}]}},
+        },
+    ),
+    "import:abort": (
+        params({"importId": IDENT}, ["importId"]),
+        obj({"importId": {"type": "string", "minLength": 1}, "aborted": {"const": True}}, ["importId", "aborted"]),
+    ),
 }
 
 # ---------------------------------------------------------------- envelopes
@@ -829,6 +1193,19 @@ ERROR = obj(
                         "partTokens": {**COUNT, "description": "that part's tokens (too_large)"},
                         "requiredTokens": {**COUNT, "description": "tokens the request needs before any message (too_large)"},
                         "tokenLimit": {**COUNT, "description": "the session's tokenLimit (too_large)"},
+                        "problem": {"type": "string", "minLength": 1,
+                                    "description": "what is wrong with an imported file, without its location "
+                                                   "(invalid_params from import:commit)"},
+                        "location": obj({
+                            "byte": {**COUNT, "description": "0-based offset in the file's UTF-8 text"},
+                            "line": {**SEQ, "description": "1-based line"},
+                            "column": {**SEQ, "description": "1-based column, in bytes from the start of the line"},
+                            "path": {"type": "string",
+                                     "description": "the value at fault, e.g. messages[41].content ('': the document)"},
+                        }, ["byte", "line", "column", "path"],
+                            description="where the problem is in the imported file (invalid_params from import:commit)"),
+                        "section": {"enum": SECTIONS,
+                                    "description": "the section of the row whose id the broker already holds (conflict)"},
                     },
                     ["kind"],
                 ),
@@ -842,6 +1219,8 @@ ERROR = obj(
 # A request over its session's tokenLimit names its largest part and all the figures.
 ERROR["properties"]["error"]["properties"]["data"]["dependentRequired"] = {
     "part": ["partTokens", "requiredTokens", "tokenLimit"],
+    "location": ["problem"],
+    "section": ["id"],
 }
 ERROR["allOf"] = [
     {
@@ -858,8 +1237,8 @@ SUCCESS = obj(
 )
 
 
-def finish(name, schema, title):
-    out = {"$schema": DIALECT, "$id": BASE + name, "title": title}
+def finish(name, schema, title, base=BASE):
+    out = {"$schema": DIALECT, "$id": base + name, "title": title}
     out.update(schema)
     return out
 
@@ -876,6 +1255,8 @@ def main():
     files["event.json"] = finish("event", {**ANY_EVENT, "$defs": event_defs()}, "any event body")
     for stem, (body, title) in WORKER_BODIES.items():
         files[f"{stem}.json"] = finish(stem, body, f"worker protocol {title}")
+    for stem, (body, title) in FORMATS.items():
+        files[f"{stem}.json"] = finish(stem, body, title, base=FORMAT_BASE)
     files["request.json"] = finish("request", REQUEST, "request envelope")
     files["response.json"] = finish("response", SUCCESS, "success reply envelope")
     files["error.json"] = finish("error", ERROR, "error reply")

@@ -61,6 +61,7 @@ struct Brokerctl: ParsableCommand {
         discussion: "Exit codes: 0 done, 1 the broker answered an error, 2 usage error, 3 broker unreachable.",
         subcommands: [
             Ping.self, Stats.self, SessionCommand.self, CheckpointCommand.self, Events.self, TokensCommand.self,
-            TaskCommand.self, JobCommand.self, WorkerCommand.self, MigrateCommand.self,
+            TaskCommand.self, JobCommand.self, WorkerCommand.self, Export.self, Import.self, TracesCommand.self,
+            MigrateCommand.self,
         ])
 }

@@ -62,6 +62,11 @@ func printError(_ message: String) {
     _ = line.withCString { write(2, $0, strlen($0)) }
 }
 
+/// Writes text to standard error without a newline (a prompt, a progress bar).
+func writeError(_ text: String) {
+    _ = text.withCString { write(2, $0, strlen($0)) }
+}
+
 /// Pushes buffered standard output out now (events are read live through pipes).
 func flushOutput() {
     fflush(nil)

@@ -11,7 +11,8 @@ struct SessionCommand: ParsableCommand {
         subcommands: [
             SessionList.self, SessionShow.self, SessionCreate.self, SessionAdd.self, SessionMessages.self,
             SessionCheckpoint.self, SessionContext.self, SessionClear.self, SessionRemove.self,
-            SessionRequest.self, SessionCompact.self, SessionCompactions.self,
+            SessionRequest.self, SessionCompact.self, SessionCompactions.self, SessionExport.self,
+            SessionImport.self,
         ])
 }
 

@@ -6,7 +6,10 @@ endpoints with a REQ socket, a DEALER socket and a SUB socket, using nothing
 but pyzmq and jsonschema, and validates every request it sends and every
 reply and event it receives against Protocols/schemas/. Given the workers
 endpoint, it also attaches 7/MDP workers (DEALER sockets,
-Protocols/AGENTBROKER-WORKERS.md) and runs jobs through them.
+Protocols/AGENTBROKER-WORKERS.md) and runs jobs through them. It also exports
+and imports sessions, a trace bundle and a backup (export:*, session:export,
+import:*) and validates each document against the format.*.json schemas
+(Protocols/AGENTBROKER-PORTABILITY.md).
 
     python3 Tests/Interop/interop_test.py --api tcp://127.0.0.1:5555 --events tcp://127.0.0.1:5556 \
         --workers tcp://127.0.0.1:5557
@@ -41,11 +44,14 @@ METHODS = [
     "session:buildRequest", "session:previewRequest", "session:compact", "session:previewCompaction",
     "session:listCompactions", "job:submit", "job:get", "job:wait", "job:cancel", "job:list", "worker:list",
     "task:create", "task:get", "task:list", "task:update", "task:recordIteration",
+    "export:open", "export:read", "export:close", "session:export",
+    "import:begin", "import:write", "import:commit", "import:abort",
 ]
 TOPICS = ["session:created", "session:message", "session:cleared", "session:updated", "session:deleted",
           "checkpoint:updated", "compaction:start", "compaction:complete", "compaction:error",
           "job:queued", "job:started", "job:completed", "job:failed", "job:cancelled",
-          "worker:attached", "worker:detached", "task:created", "task:updated", "task:iteration"]
+          "worker:attached", "worker:detached", "task:created", "task:updated", "task:iteration",
+          "broker:imported"]
 KIND_CODES = {
     "parse_error": -32700, "invalid_request": -32600, "method_not_found": -32601, "invalid_params": -32602,
     "internal": -32603, "not_found": -32001, "conflict": -32002, "too_large": -32003, "unauthorized": -32004,
@@ -439,7 +445,8 @@ class Run:
         self.feature = f"{self.tag}-feature"
         self.sessions = []  # ids this run created, deleted at the end
         self.subscriber = Subscriber(self.context, args.events, self.report, self.schemas,
-                                     ["session:", "checkpoint:", "compaction:", "job:", "worker:", "task:"])
+                                     ["session:", "checkpoint:", "compaction:", "job:", "worker:", "task:",
+                                      "broker:"])
         self.pump = WorkerPump()  # heartbeats for the worker scenario's workers, closes them at the end
         self.exact = None
         self.b_messages = 0
@@ -483,6 +490,7 @@ class Run:
         self.scenario(self.tasks, needs_sessions=False)
         self.scenario(self.workers, needs_sessions=False)
         self.scenario(self.replay)
+        self.scenario(self.portability, needs_sessions=False)
         self.scenario(self.stats, needs_sessions=False)
         self.scenario(self.deletion)
         self.scenario(self.events_on_pub)
@@ -1852,6 +1860,508 @@ class Run:
         self.report.check("asking past the head returns no events, nextSeq = the seq asked for",
                           future is not None and future["events"] == [] and future["hasMore"] is False
                           and future["nextSeq"] == head["lastSeq"] + 1000, short(future))
+
+    # ------------------------------------------------------------------ portability
+
+    def read_export(self, opened, label, max_bytes=None):
+        """Reads an open export with export:read until done; returns (document text, number of reads).
+
+        Checks the running totals of every reply: bytes counts the UTF-8 text so far, rows never go back,
+        only the last piece may be empty, and, for JSON documents and trace bundles (whose every row is a
+        record), rows ends at the totalRows export:open announced."""
+        c = self.client
+        pieces, problems, total, rows, reads = [], [], 0, 0, 0
+        while True:
+            reads += 1
+            self.report.require(f"{label}: the export ends within 1000 reads", reads <= 1000)
+            params = {"exportId": opened["exportId"]}
+            if max_bytes is not None:
+                params["maxBytes"] = max_bytes
+            piece = c.ok(f"export:read {label} #{reads}", "export:read", params, via="dealer" if reads % 2 else "req")
+            self.report.require(f"export:read {label} #{reads} answers", piece is not None)
+            pieces.append(piece["data"])
+            total += len(piece["data"].encode("utf-8"))
+            if piece["exportId"] != opened["exportId"]:
+                problems.append(f"read #{reads}: exportId {piece['exportId']!r}")
+            if piece["bytes"] != total:
+                problems.append(f"read #{reads}: bytes {piece['bytes']}, the text so far has {total}")
+            if piece["rows"] < rows:
+                problems.append(f"read #{reads}: rows went back from {rows} to {piece['rows']}")
+            if piece["data"] == "" and not piece["done"]:
+                problems.append(f"read #{reads}: an empty piece before the end")
+            rows = piece["rows"]
+            if piece["done"]:
+                break
+        if opened["format"] in ("json", "jsonl") and rows != opened["totalRows"]:
+            problems.append(f"rows {rows} at the end, totalRows {opened['totalRows']} at export:open")
+        self.report.check(f"{label}: bytes and rows add up, only the last piece may be empty", not problems,
+                          "; ".join(problems[:3]))
+        c.fails(f"export:read {label} after done -> not_found", "export:read", {"exportId": opened["exportId"]},
+                "not_found")
+        return "".join(pieces), reads
+
+    def export_document(self, label, params, max_bytes=None):
+        """export:open with params, then read_export; returns (export:open result, document text, reads)."""
+        opened = self.client.ok(f"export:open {label}", "export:open", params)
+        self.report.require(f"export:open {label} answers", opened is not None)
+        self.report.check(f"export:open {label}: totalRows is the sum of stats",
+                          opened["totalRows"] == sum(opened["stats"].values()), short(opened))
+        text, reads = self.read_export(opened, label, max_bytes)
+        return opened, text, reads
+
+    def document_problems(self, schema, label, document):
+        problems = self.schemas.errors(schema, document)
+        self.report.check(f"{label} matches {schema}", not problems, problems)
+
+    def upload(self, label, kind, text, pieces=1, clear=None):
+        """import:begin and import:write of `text` in `pieces` pieces; returns the importId."""
+        c = self.client
+        begin = {"kind": kind} if clear is None else {"kind": kind, "clear": clear}
+        started = c.ok(f"import:begin {label}", "import:begin", begin)
+        self.report.require(f"import:begin {label} answers", started is not None)
+        import_id = started["importId"]
+        size = max(1, -(-len(text) // pieces))
+        spooled = 0
+        for seq, start in enumerate(range(0, max(len(text), 1), size)):
+            data = text[start:start + size]
+            wrote = c.ok(f"import:write {label} seq {seq}", "import:write",
+                         {"importId": import_id, "seq": seq, "data": data})
+            spooled += len(data.encode("utf-8"))
+            self.report.require(f"import:write {label} seq {seq}: bytes is the total spooled",
+                                wrote is not None and wrote["seq"] == seq and wrote["bytes"] == spooled, short(wrote))
+        return import_id
+
+    def refused_import(self, label, kind, text, kind_of_error="invalid_params"):
+        """Uploads `text` and expects import:commit to refuse it; returns (error.data, error.message)."""
+        import_id = self.upload(label, kind, text)
+        reply, request_id = self.client.request("import:commit", {"importId": import_id})
+        data = self.client.expect_error(f"import:commit {label} -> {kind_of_error}", reply, kind_of_error,
+                                        expected_id=request_id)
+        message = reply.get("error", {}).get("message", "") if isinstance(reply, dict) else ""
+        self.client.fails(f"import:commit {label} again -> not_found (the import is closed)", "import:commit",
+                          {"importId": import_id}, "not_found")
+        return data or {}, message
+
+    def portability(self):
+        """Export and import (spec 8.33 to 8.40; formats in AGENTBROKER-PORTABILITY.md): one session as JSON,
+        packet and Markdown, streamed and one-shot; session imports (in pieces, with a retried piece, legacy
+        and refused files); a trace bundle and its merge back; a backup; errors, snapshots and limits."""
+        c = self.client
+        self.section("portability: export and import")
+        sid = f"{self.tag}-P"
+        create = {"sessionId": sid, "type": "dev", "featureId": self.feature, "taskId": "T-P",
+                  "context": {"repo": "agentbroker", "files": ["Package.swift"]},
+                  "agentDescription": "You write Swift.", "tokenLimit": 100000}
+        created = c.ok("session:create for export", "session:create", create)
+        self.report.require("the session to export is created", created is not None and created["sessionId"] == sid)
+        self.sessions.append(sid)
+        before = [{"role": "user", "content": "archived question alpha"},
+                  {"role": "assistant", "content": "archived answer beta", "name": "planner"}]
+        for add in before:
+            self.report.require("addMessage (to be archived)", c.ok(
+                "session:addMessage (to be archived)", "session:addMessage", {"sessionId": sid, **add}) is not None)
+        compacted = c.ok("session:compact (archives the first two messages)", "session:compact",
+                         {"sessionId": sid, "instructions": "keep it short"})
+        self.report.require("the compaction archives 2 messages", compacted is not None
+                            and compacted["archivedCount"] == 2, short(compacted))
+        checkpoint = {"summary": "Parser done; writer next.", "completed": ["parser"], "pending": ["writer"],
+                      "decisions": ["use SQLite WAL"], "blockers": ["CI is down"]}
+        self.report.require("checkpoint version 2 written", c.ok(
+            "session:updateCheckpoint (version 2)", "session:updateCheckpoint", {"sessionId": sid, **checkpoint})
+            is not None)
+        long_text = "\u00dcn\u00efc\u00f6d\u00e9 \u2713 \u4e16\u754c \U0001f389 " * 200  # 5,600 UTF-8 bytes
+        after = [
+            {"role": "user", "content": long_text},
+            {"role": "assistant", "content": "Calling the checker.", "name": "planner", "toolCallId": "call-p1",
+             "metadata": {"toolCalls": [{"id": "call-p1"}], "usage": {"inputTokens": 100, "outputTokens": 20,
+                                                                      "costUsd": 0.5}}},
+            {"role": "tool", "content": "{\"ok\":true}", "toolCallId": "call-p1", "name": "checker",
+             "metadata": {"exit": 0}},
+            {"role": "assistant", "content": "All checks pass.\nDONE: parser", "name": "coder",
+             "metadata": {"usage": {"inputTokens": 50, "outputTokens": 5}}},
+            {"role": "user", "content": long_text[::-1] + "\n# not a heading \"quoted\" \\ back\ttab"},
+        ]
+        for add in after:
+            self.report.require("addMessage", c.ok(f"session:addMessage ({add['role']})", "session:addMessage",
+                                                   {"sessionId": sid, **add}) is not None)
+        page = c.ok("session:getMessages includeArchived", "session:getMessages",
+                    {"sessionId": sid, "includeArchived": True})
+        self.report.require("the session holds 7 messages, 2 archived", page is not None
+                            and len(page["messages"]) == 7 and sum(m["archived"] for m in page["messages"]) == 2,
+                            short(page))
+        messages = page["messages"]
+        detail = c.ok("session:get (to compare)", "session:get", {"sessionId": sid})
+        self.report.require("session:get answers", detail is not None)
+
+        # ---- the session document, streamed in small pieces
+        opened, text, reads = self.export_document(
+            "session json", {"kind": "session", "sessionId": sid, "format": "json", "exportedBy": "interop-test"},
+            max_bytes=4096)
+        self.report.check("export:open session json: kind, format json, formatVersion 2, the four sections",
+                          opened["kind"] == "session" and opened["format"] == "json" and opened["formatVersion"] == 2
+                          and opened["stats"] == {"sessions": 1, "messages": 7, "checkpoints": 2, "compactions": 1},
+                          short(opened))
+        self.report.check("a document over 8 KiB read with maxBytes 4096 takes several pieces", reads > 1,
+                          f"{reads} reads for {len(text.encode('utf-8'))} bytes")
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as error:
+            self.report.require("the concatenated pieces are one JSON document", False, str(error))
+        self.document_problems("format.session.json", "the session document", document)
+        self.report.check("header: format agentbroker.session, version 2, exportedBy as given, stats as announced",
+                          document.get("format") == "agentbroker.session" and document.get("formatVersion") == 2
+                          and document.get("exportedBy") == "interop-test" and document.get("stats") == opened["stats"]
+                          and all(len(document.get(k, [])) == n for k, n in opened["stats"].items()),
+                          short({k: v for k, v in document.items() if not isinstance(v, list)}))
+        record = (document.get("sessions") or [{}])[0]
+        self.report.check("the session record: id, labels, documents, limit, archive boundary, metrics",
+                          record.get("id") == sid and record.get("type") == "dev" and record.get("taskId") == "T-P"
+                          and record.get("context") == create["context"]
+                          and record.get("agentDescription") == create["agentDescription"]
+                          and record.get("tokenLimit") == 100000 and record.get("firstActiveSeq") == 3
+                          and record.get("checkpointVersion") == 2 and record.get("compactions") == 1
+                          and record.get("createdAt") == detail["createdAt"], short(record))
+        differing = []
+        for message, exported in zip(messages, document.get("messages", [])):
+            for key in ("seq", "messageId", "role", "content", "name", "toolCallId", "metadata", "tokens",
+                        "archived", "createdAt"):
+                if message.get(key) != exported.get(key):
+                    differing.append(f"seq {message['seq']} {key}")
+            if exported.get("sessionId") != sid:
+                differing.append(f"seq {message['seq']} sessionId")
+        self.report.check("message records equal session:getMessages (archived ones included)",
+                          not differing and len(document.get("messages", [])) == 7, "; ".join(differing[:5]))
+        versions = [(k.get("version"), k.get("decisions")) for k in document.get("checkpoints", [])]
+        self.report.check("checkpoint records: versions 1 (the compaction's) and 2 (as written)",
+                          [v for v, _ in versions] == [1, 2] and versions[1][1] == ["use SQLite WAL"], str(versions))
+        compaction = (document.get("compactions") or [{}])[0]
+        self.report.check("the compaction record: manual, checkpoint version 1, messages 1 to 2, instructions",
+                          compaction.get("reason") == "manual" and compaction.get("checkpointVersion") == 1
+                          and compaction.get("fromSeq") == 1 and compaction.get("throughSeq") == 2
+                          and compaction.get("instructions") == "keep it short", short(compaction))
+
+        one_shot = c.ok("session:export json (one shot)", "session:export",
+                        {"sessionId": sid, "format": "json", "exportedBy": "interop-test"})
+        if one_shot is not None:
+            same = json.loads(one_shot["document"])
+            self.report.check("session:export json equals the streamed document apart from exportedAt",
+                              one_shot["formatVersion"] == 2 and one_shot["format"] == "json"
+                              and {**same, "exportedAt": None} == {**document, "exportedAt": None})
+
+        # ---- the packet
+        opened, packet_text, _ = self.export_document(
+            "session packet", {"kind": "session", "sessionId": sid, "format": "packet"})
+        self.report.check("export:open packet: format packet, formatVersion 1",
+                          opened["format"] == "packet" and opened["formatVersion"] == 1, short(opened))
+        packet = json.loads(packet_text)
+        self.document_problems("format.packet.json", "the packet", packet)
+        tokens_all = sum(m["tokens"] for m in messages)
+        tokens_active = sum(m["tokens"] for m in messages if not m["archived"])
+        trace = packet.get("trace", {})
+        self.report.check("packet: session, current checkpoint, exportedBy '' when not given",
+                          packet.get("session", {}).get("id") == sid and packet.get("exportedBy") == ""
+                          and packet.get("checkpoint") == {"version": 2, **checkpoint}
+                          and packet.get("context") == create["context"], short(packet))
+        self.report.check("packet trace: 7 messages, 2 archived, 1 compaction, tokens total/active",
+                          trace.get("messages") == 7 and trace.get("archivedMessages") == 2
+                          and trace.get("compactions") == 1 and trace.get("tokens", {}).get("total") == tokens_all
+                          and trace.get("tokens", {}).get("active") == tokens_active, short(trace))
+        self.report.check("packet trace: usage summed from metadata.usage (150 in, 25 out, $0.5)",
+                          trace.get("inputTokens") == 150 and trace.get("outputTokens") == 25
+                          and abs(trace.get("costUsd", -1) - 0.5) < 1e-9, short(trace))
+        named = [n for n in packet.get("agentPath", []) if n in ("planner", "checker", "coder")]
+        self.report.check("packet agentPath: the agents in the order they first wrote",
+                          named == ["planner", "checker", "coder"], str(packet.get("agentPath")))
+        one_shot = c.ok("session:export packet (one shot)", "session:export", {"sessionId": sid, "format": "packet"})
+        if one_shot is not None:
+            self.report.check("session:export packet equals the streamed packet apart from exportedAt",
+                              one_shot["formatVersion"] == 1
+                              and {**json.loads(one_shot["document"]), "exportedAt": None} == {**packet, "exportedAt": None})
+
+        # ---- Markdown
+        opened, markdown, _ = self.export_document(
+            "session markdown", {"kind": "session", "sessionId": sid, "format": "markdown"})
+        self.report.check("export:open markdown: format markdown", opened["format"] == "markdown", short(opened))
+        self.report.check("markdown names the session and has a Checkpoint heading",
+                          sid in markdown and re.search(r"^#{1,6} .*Checkpoint", markdown, re.M) is not None,
+                          markdown[:300])
+        self.report.check("markdown: [x] completed, [ ] pending, archived and active messages",
+                          "[x] parser" in markdown and "[ ] writer" in markdown
+                          and "archived question alpha" in markdown and "All checks pass." in markdown, markdown[:300])
+        one_shot = c.ok("session:export markdown (one shot)", "session:export", {"sessionId": sid, "format": "markdown"})
+        if one_shot is not None:
+            a, b = one_shot["document"].split("\n"), markdown.split("\n")
+            differ = [x for x, y in zip(a, b) if x != y]
+            self.report.check("session:export markdown equals the streamed one (apart from export-time lines)",
+                              len(a) == len(b) and len(differ) <= 2, f"{len(differ)} lines differ: {differ[:2]}")
+
+        # ---- import the session document as a new session, in 3 pieces, one resent
+        started = c.ok("import:begin session", "import:begin", {"kind": "session"})
+        self.report.require("import:begin answers", started is not None)
+        import_id = started["importId"]
+        third = len(text) // 3
+        parts = [text[:third], text[third:2 * third], text[2 * third:]]
+        sizes = [len(part.encode("utf-8")) for part in parts]
+        w0 = c.ok("import:write seq 0", "import:write", {"importId": import_id, "seq": 0, "data": parts[0]})
+        w1 = c.ok("import:write seq 1", "import:write", {"importId": import_id, "seq": 1, "data": parts[1]})
+        again = c.ok("import:write seq 1 again (a retry)", "import:write",
+                     {"importId": import_id, "seq": 1, "data": parts[1]}, via="dealer")
+        self.report.require("import:write: bytes is the running total; a repeat of the last seq is acknowledged, "
+                            "not appended",
+                            w0 is not None and w1 is not None and again is not None and w0["bytes"] == sizes[0]
+                            and w1["bytes"] == sizes[0] + sizes[1] and again["seq"] == 1
+                            and again["bytes"] == w1["bytes"], f"{short(w0)} {short(w1)} {short(again)}")
+        c.fails("import:write with a gap (seq 3) -> invalid_params", "import:write",
+                {"importId": import_id, "seq": 3, "data": "x"}, "invalid_params", field="seq")
+        w2 = c.ok("import:write seq 2", "import:write", {"importId": import_id, "seq": 2, "data": parts[2]})
+        self.report.require("the gap changed nothing: the spool holds exactly the file",
+                            w2 is not None and w2["bytes"] == sum(sizes), short(w2))
+        done = c.ok("import:commit session", "import:commit", {"importId": import_id})
+        self.report.require("import:commit answers", done is not None)
+        new_id = done.get("sessionId")
+        if new_id:
+            self.sessions.append(new_id)
+        self.report.check("import:commit: a new session (broker-made id), source session, version 2, not migrated",
+                          new_id != sid and re.match("^ses" + BROKER_ID, new_id or "") is not None
+                          and done["source"] == "session" and done["kind"] == "session"
+                          and done["formatVersion"] == 2 and done["migrated"] is False
+                          and done["unrepresentable"] == 0, short(done))
+        self.report.check("import:commit stats: the rows written",
+                          {k: v for k, v in done["stats"].items() if v}
+                          == {"sessions": 1, "messages": 7, "checkpoints": 2, "compactions": 1}, short(done))
+        self.compare_imported(sid, new_id, messages, detail)
+        self.subscriber.drain(3000, until=lambda events: any(
+            t == "broker:imported" and b.get("sessionId") == new_id for t, b, _ in events))
+        imported = [(t, b) for t, b, _ in self.subscriber.events
+                    if t == "broker:imported" and b.get("sessionId") == new_id]
+        self.check_event_schemas("broker:imported", imported)
+        self.report.check("broker:imported: kind session, the commit's stats",
+                          len(imported) == 1 and imported[0][1]["kind"] == "session"
+                          and imported[0][1]["stats"] == done["stats"], str(imported))
+
+        # ---- a legacy (version-less) document with the version 1 session shape
+        legacy = json.loads(text)
+        del legacy["formatVersion"]
+        legacy["sessions"][0]["limit"] = legacy["sessions"][0].pop("tokenLimit")
+        import_id = self.upload("legacy session document", "session", json.dumps(legacy), pieces=2)
+        old = c.ok("import:commit legacy session document", "import:commit", {"importId": import_id})
+        if old is not None and old.get("sessionId"):
+            self.sessions.append(old["sessionId"])
+            self.report.check("a file without formatVersion is version 1, migrated (limit -> tokenLimit)",
+                              old["formatVersion"] == 1 and old["migrated"] is True, short(old))
+            got = c.ok("session:get of the migrated session", "session:get", {"sessionId": old["sessionId"]})
+            self.report.check("the migrated session has the token limit of the file",
+                              got is not None and got["tokenLimit"] == 100000, short(got))
+
+        # ---- the packet imported: a new session with checkpoint version 1 and no messages
+        import_id = self.upload("packet", "session", packet_text)
+        from_packet = c.ok("import:commit packet", "import:commit", {"importId": import_id})
+        if from_packet is not None and from_packet.get("sessionId"):
+            self.sessions.append(from_packet["sessionId"])
+            self.report.check("import of a packet: source packet, a new session",
+                              from_packet["source"] == "packet" and from_packet["sessionId"] not in (sid, new_id),
+                              short(from_packet))
+            got = c.ok("session:get of the packet's session", "session:get", {"sessionId": from_packet["sessionId"]})
+            point = c.ok("session:getCheckpoint of the packet's session", "session:getCheckpoint",
+                         {"sessionId": from_packet["sessionId"]})
+            self.report.check("the packet's session: labels and documents, no messages, checkpoint version 1",
+                              got is not None and point is not None and got["type"] == "dev"
+                              and got["featureId"] == self.feature and got["taskId"] == "T-P"
+                              and got["context"] == create["context"] and got["messageCount"] == 0
+                              and got["archivedCount"] == 0 and point["version"] == 1
+                              and {k: point[k] for k in checkpoint} == checkpoint, f"{short(got)} {short(point)}")
+
+        # ---- refused files: nothing is written
+        listed_before = c.ok("session:list (before refused imports)", "session:list",
+                             {"featureId": self.feature, "limit": 1000})
+        truncated = text[:len(text) * 6 // 10]
+        data, message = self.refused_import("truncated session document", "session", truncated)
+        location = data.get("location") or {}
+        self.report.check("the refusal has data.problem and data.location {byte, line, column, path}",
+                          isinstance(data.get("problem"), str)
+                          and all(isinstance(location.get(k), int) for k in ("byte", "line", "column"))
+                          and isinstance(location.get("path"), str)
+                          and 0 <= location.get("byte", -1) <= len(truncated.encode("utf-8")), short(data))
+        future = json.loads(text)
+        future["formatVersion"] = 99
+        data, message = self.refused_import("document of format version 99", "session", json.dumps(future))
+        self.report.check("a newer format version: the message says to upgrade, path formatVersion",
+                          "upgrade" in message.lower() and "99" in message
+                          and (data.get("location") or {}).get("path") == "formatVersion", message)
+        listed_after = c.ok("session:list (after refused imports)", "session:list",
+                            {"featureId": self.feature, "limit": 1000})
+        self.report.check("refused imports created no session",
+                          listed_before is not None and listed_after is not None
+                          and len(listed_after["sessions"]) == len(listed_before["sessions"]))
+
+        # ---- abort
+        import_id = self.upload("to abort", "backup", "{")
+        aborted = c.ok("import:abort", "import:abort", {"importId": import_id})
+        self.report.check("import:abort reports aborted", aborted is not None and aborted["aborted"] is True
+                          and aborted["importId"] == import_id, short(aborted))
+        c.fails("import:write after abort -> not_found", "import:write",
+                {"importId": import_id, "seq": 1, "data": "}"}, "not_found")
+        c.fails("import:abort again -> not_found", "import:abort", {"importId": import_id}, "not_found")
+        c.fails("import:begin kind everything -> invalid_params", "import:begin", {"kind": "everything"},
+                "invalid_params", field="kind", schema_rejects=True)
+        c.fails("import:begin clear with kind session -> invalid_params", "import:begin",
+                {"kind": "session", "clear": True}, "invalid_params", field="clear")
+
+        # ---- the trace bundle of this session, and its merge back (every row already present)
+        self.trace_bundle(sid)
+
+        # ---- the whole database
+        opened, backup_text, _ = self.export_document("backup", {"kind": "backup"}, max_bytes=8388608)
+        self.report.check("export:open backup: format json, version 2, all eight sections",
+                          opened["format"] == "json" and opened["formatVersion"] == 2
+                          and set(opened["stats"]) == {"sessions", "messages", "checkpoints", "compactions", "jobs",
+                                                       "tasks", "taskIterations", "events"}, short(opened))
+        backup = json.loads(backup_text)
+        self.document_problems("format.backup.json", "the backup", backup)
+        self.report.check("the backup holds this run's sessions, stats equal the sections",
+                          sid in {s["id"] for s in backup.get("sessions", [])}
+                          and new_id in {s["id"] for s in backup.get("sessions", [])}
+                          and all(len(backup.get(k, [])) == n for k, n in backup.get("stats", {}).items())
+                          and backup.get("stats") == opened["stats"], short(backup.get("stats")))
+
+        # ---- bad export requests
+        c.fails("export:open backup with a sessionId -> invalid_params", "export:open",
+                {"kind": "backup", "sessionId": sid}, "invalid_params", field="sessionId")
+        c.fails("export:open backup as markdown -> invalid_params", "export:open",
+                {"kind": "backup", "format": "markdown"}, "invalid_params", field="format")
+        c.fails("export:open session without sessionId -> invalid_params", "export:open",
+                {"kind": "session"}, "invalid_params", field="sessionId")
+        c.fails("export:open session with since -> invalid_params", "export:open",
+                {"kind": "session", "sessionId": sid, "since": "2026-01-01T00:00:00.000Z"}, "invalid_params",
+                field="since")
+        c.fails("export:open kind everything -> invalid_params", "export:open", {"kind": "everything"},
+                "invalid_params", field="kind", schema_rejects=True)
+        c.fails("export:open of an unknown session -> not_found", "export:open",
+                {"kind": "session", "sessionId": f"{self.tag}-nobody"}, "not_found")
+        c.fails("session:export of an unknown session -> not_found", "session:export",
+                {"sessionId": f"{self.tag}-nobody"}, "not_found")
+        data = c.fails("export:read of an unknown exportId -> not_found", "export:read",
+                       {"exportId": f"{self.tag}-no-export"}, "not_found")
+        self.report.check("  not_found names the exportId", data is not None and data.get("id") == f"{self.tag}-no-export",
+                          short(data))
+        c.fails("export:read maxBytes 100 -> invalid_params", "export:read",
+                {"exportId": f"{self.tag}-no-export", "maxBytes": 100}, "invalid_params", field="maxBytes",
+                schema_rejects=True)
+
+        # ---- a snapshot: what is written after export:open is not in the export
+        snapshot = c.ok("export:open session json (snapshot)", "export:open", {"kind": "session", "sessionId": sid})
+        self.report.require("export:open (snapshot) answers", snapshot is not None)
+        c.ok("session:addMessage after export:open", "session:addMessage",
+             {"sessionId": sid, "role": "user", "content": "written after the snapshot"})
+        later, _ = self.read_export(snapshot, "snapshot")
+        later = json.loads(later)
+        self.report.check("the export holds the session as it was at export:open",
+                          len(later.get("messages", [])) == 7 and later.get("stats", {}).get("messages") == 7
+                          and "written after the snapshot" not in json.dumps(later), short(later.get("stats")))
+
+        # ---- export:close, and the limit of 8 open exports
+        exports = []
+        for index in range(8):
+            opened = c.ok(f"export:open #{index + 1} of 8", "export:open", {"kind": "session", "sessionId": sid})
+            if opened is not None:
+                exports.append(opened["exportId"])
+        c.fails("a 9th open export -> unavailable", "export:open", {"kind": "session", "sessionId": sid},
+                "unavailable")
+        for index, export_id in enumerate(exports):
+            closed = c.ok(f"export:close #{index + 1}", "export:close", {"exportId": export_id})
+            self.report.check(f"export:close #{index + 1} reports closed",
+                              closed is not None and closed["closed"] is True and closed["exportId"] == export_id)
+        if exports:
+            c.fails("export:read after export:close -> not_found", "export:read", {"exportId": exports[0]},
+                    "not_found")
+            c.fails("export:close again -> not_found", "export:close", {"exportId": exports[0]}, "not_found")
+        reopened = c.ok("export:open after closing them", "export:open", {"kind": "session", "sessionId": sid})
+        if reopened is not None:
+            c.ok("export:close it", "export:close", {"exportId": reopened["exportId"]})
+
+    def compare_imported(self, sid, new_id, messages, detail):
+        """The imported copy of a session has the same labels, documents, messages, checkpoint and compactions."""
+        c = self.client
+        copy = c.ok("session:get of the imported session", "session:get", {"sessionId": new_id})
+        same = ("type", "featureId", "taskId", "state", "tokenLimit", "context", "agentDescription", "messageCount",
+                "archivedCount", "tokens", "requestTokens", "checkpointVersion")
+        self.report.check("the imported session: same labels, documents, counts and checkpoint version",
+                          copy is not None and all(copy[k] == detail[k] for k in same)
+                          and copy["metrics"]["compactions"] == detail["metrics"]["compactions"],
+                          f"{short(copy)} vs {short(detail)}")
+        page = c.ok("session:getMessages of the imported session", "session:getMessages",
+                    {"sessionId": new_id, "includeArchived": True})
+        keys = ("seq", "role", "content", "name", "toolCallId", "metadata", "tokens", "archived", "createdAt")
+        self.report.check("the imported messages have the same contents, seqs and archive state",
+                          page is not None and [{k: m.get(k) for k in keys} for m in page["messages"]]
+                          == [{k: m.get(k) for k in keys} for m in messages], short(page))
+        self.report.check("the imported messages have new messageIds",
+                          page is not None and not {m["messageId"] for m in page["messages"]}
+                          & {m["messageId"] for m in messages})
+        for version in (1, 2):
+            a = c.ok(f"session:getCheckpoint version {version} (original)", "session:getCheckpoint",
+                     {"sessionId": sid, "version": version})
+            b = c.ok(f"session:getCheckpoint version {version} (imported)", "session:getCheckpoint",
+                     {"sessionId": new_id, "version": version})
+            self.report.check(f"checkpoint version {version} imported as it was",
+                              a is not None and b is not None
+                              and {**a, "sessionId": None} == {**b, "sessionId": None}, f"{short(a)} vs {short(b)}")
+        a = c.ok("session:listCompactions (original)", "session:listCompactions", {"sessionId": sid})
+        b = c.ok("session:listCompactions (imported)", "session:listCompactions", {"sessionId": new_id})
+        self.report.check("the compaction history is imported", a is not None and b is not None
+                          and a["compactions"] == b["compactions"] and len(a["compactions"]) == 1,
+                          f"{short(a)} vs {short(b)}")
+
+    def trace_bundle(self, sid):
+        """export:open kind traces for one session: a manifest line, then one envelope per row; importing the
+        bundle back into the broker it came from skips every row."""
+        c = self.client
+        opened, text, _ = self.export_document("traces of one session", {"kind": "traces", "sessionId": sid})
+        self.report.check("export:open traces: format jsonl, version 1, no jobs, tasks or iterations",
+                          opened["format"] == "jsonl" and opened["formatVersion"] == 1
+                          and not {"jobs", "tasks", "taskIterations"} & set(opened["stats"]), short(opened))
+        self.report.require("the bundle is lines ending with a line break", text.endswith("\n"), text[-200:])
+        lines = text[:-1].split("\n")
+        try:
+            rows = [json.loads(line) for line in lines]
+        except json.JSONDecodeError as error:
+            self.report.require("every line of the bundle is JSON", False, str(error))
+        manifest = rows[0]
+        self.document_problems("format.traces.manifest.json", "line 1 (the manifest)", manifest)
+        self.report.check("the manifest: filter as asked, counts as announced, totalCount the lines after it",
+                          manifest.get("type") == "manifest"
+                          and manifest.get("filter") == {"since": None, "sessionId": sid}
+                          and manifest.get("counts") == opened["stats"] and manifest.get("totalCount") == len(rows) - 1,
+                          short(manifest))
+        bad, seen, order = [], {}, []
+        for number, row in enumerate(rows[1:], start=2):
+            problems = self.schemas.errors("format.traces.envelope.json", row)
+            if problems:
+                bad.append(f"line {number}: {problems}")
+            source = row.get("source")
+            seen[source] = seen.get(source, 0) + 1
+            if not order or order[-1] != source:
+                order.append(source)
+        self.report.check(f"the other {len(rows) - 1} lines are envelopes matching format.traces.envelope.json",
+                          not bad and len(rows) > 1, "; ".join(bad[:3]))
+        self.report.check("lines by source match the manifest counts, in the order of its sources",
+                          {k: v for k, v in manifest.get("counts", {}).items() if v} == seen
+                          and order == [s for s in manifest.get("sources", []) if seen.get(s)],
+                          f"{seen} vs {manifest.get('counts')}; {order}")
+        entries = [r["entry"] for r in rows[1:] if r.get("source") == "messages"]
+        events = [r["entry"] for r in rows[1:] if r.get("source") == "events"]
+        self.report.check("the bundle holds the session's 7 messages and its events (session:created among them)",
+                          len(entries) == 7 and all(e.get("sessionId") == sid for e in entries)
+                          and any(e.get("topic") == "session:created" for e in events)
+                          and all(e.get("body", {}).get("sessionId") == sid for e in events), f"{len(entries)} messages")
+        import_id = self.upload("trace bundle (back into its broker)", "traces", text, pieces=2)
+        merged = c.ok("import:commit trace bundle", "import:commit", {"importId": import_id})
+        if merged is not None:
+            self.report.check("importing the bundle back writes nothing and skips every row",
+                              merged["kind"] == "traces" and sum(merged["stats"].values()) == 0
+                              and {k: v for k, v in merged["skipped"].items() if v}
+                              == {k: v for k, v in manifest.get("counts", {}).items() if v}
+                              and "sessionId" not in merged, short(merged))
 
     def stats(self):
         c = self.client

@@ -63,6 +63,12 @@ extension APILoop {
             submitCompaction(request, envelope, dryRun: dryRun)
         case .dispatcher:
             submitToDispatcher(request, envelope)
+        case .transfer(let run):
+            let (params, shared, id) = (request.params, self.shared, request.id)
+            submitRead(
+                ReadJob(envelope: envelope, id: id) { _ throws(RPCError) in
+                    try run(params, shared, envelope, id)
+                })
         }
     }
 

@@ -13,6 +13,9 @@ enum Route: Sendable {
     case compaction(dryRun: Bool)
     /// On the dispatcher thread, which owns workers and live jobs (`job:wait`, `worker:list`).
     case dispatcher
+    /// On a reader thread, with the broker's shared state: exports (their own snapshots) and import spools.
+    /// A handler that returns `TransferMethods.answeredElsewhere` has handed the reply to another thread.
+    case transfer(@Sendable (Params, BrokerShared, Envelope, JSON) throws(RPCError) -> [UInt8])
 }
 
 /// The method table: every JSON-RPC method the api endpoint answers.
@@ -75,16 +78,22 @@ enum Routes {
             .recordIteration(try RecordIteration(params: params))
         },
         "events:since": .read { reader, params throws(RPCError) in try reader.eventsSince(params) },
+        "export:open": .transfer { params, shared, _, _ throws(RPCError) in try TransferMethods.open(params, shared) },
+        "export:read": .transfer { params, shared, _, _ throws(RPCError) in try TransferMethods.read(params, shared) },
+        "export:close": .transfer { params, shared, _, _ throws(RPCError) in
+            try TransferMethods.close(params, shared)
+        },
+        "session:export": .transfer { params, shared, _, _ throws(RPCError) in
+            try TransferMethods.sessionExport(params, shared)
+        },
+        "import:begin": .transfer { params, shared, _, _ throws(RPCError) in try ImportMethods.begin(params, shared) },
+        "import:write": .transfer { params, shared, _, _ throws(RPCError) in try ImportMethods.write(params, shared) },
+        "import:abort": .transfer { params, shared, _, _ throws(RPCError) in try ImportMethods.abort(params, shared) },
+        "import:commit": .transfer { params, shared, envelope, id throws(RPCError) in
+            try ImportMethods.commit(params, shared, envelope: envelope, id: id)
+        },
     ]
 
     /// Method names, sorted, for `method_not_found` messages and docs.
     static var methodNames: [String] { table.keys.sorted() }
-}
-
-/// Versions reported by `broker:ping`.
-public enum BrokerVersion {
-    /// The broker's release.
-    public static let version = "0.1.0"
-    /// The wire protocol's version (Protocols/AGENTBROKER-RPC.md); bumped on incompatible changes.
-    public static let protocolVersion = 1
 }

@@ -14,6 +14,8 @@ enum DispatchMessage: Sendable {
     case started(jobId: String, worker: ZMQFrame, request: [UInt8], stored: Result<[UInt8], RPCError>)
     /// A final transition of the dispatcher's own was committed (or refused).
     case finished(jobId: String, outcome: Result<[UInt8], RPCError>)
+    /// An import committed: its unfinished jobs are queued again; `replacing` (a cleared database) forgets the rest.
+    case restored([JobRecord], replacing: Bool)
 }
 
 /// The dispatcher's queue, with the eventfd that wakes its `zmq_poll`.

@@ -4,7 +4,7 @@ import ZeroMQ
 
 extension Dispatcher {
     /// At start: queued jobs wait again; running ones lost their worker with the old broker.
-    func restore(_ unfinished: [JobRecord]) {
+    func restore(_ unfinished: [JobRecord], reason: String = "broker restart") {
         for var record in unfinished {
             if record.state == .running {
                 let attempt = record.attempts
@@ -12,13 +12,15 @@ extension Dispatcher {
                     jobs[record.id] = LiveJob(record: record, finishing: true)
                     transition(
                         record, expected: .running,
-                        .failed(error: "the broker restarted during attempt \(attempt) of \(record.maxAttempts)"))
+                        .failed(
+                            error: "\(reason == "broker restart" ? "the broker restarted" : "the job was \(reason)") "
+                                + "during attempt \(attempt) of \(record.maxAttempts)"))
                     continue
                 }
                 write(
                     JobTransition(
                         jobId: record.id, expected: .running, attempt: attempt,
-                        change: .requeued(reason: "broker restart")))
+                        change: .requeued(reason: reason)))
                 record.state = .queued
                 record.worker = nil
             }

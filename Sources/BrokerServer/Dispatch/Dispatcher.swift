@@ -89,6 +89,15 @@ final class Dispatcher {
             started(jobId, worker: worker, request: request, stored: stored)
         case .finished(let jobId, let outcome):
             finished(jobId, outcome)
+        case .restored(let records, let replacing):
+            if replacing {
+                // The database was replaced: jobs held in memory no longer exist. A worker's late REPLY
+                // for one is then a protocol error, as for any job the broker does not know.
+                jobs.removeAll()
+                queues.removeAll()
+            }
+            restore(records.filter { jobs[$0.id] == nil }, reason: "restored from an import")
+            dispatchQueued()
         }
     }
 
@@ -232,7 +241,7 @@ final class Dispatcher {
             switch message {
             case .wait(let jobId, _, let client): answer(client, jobId: jobId)
             case .listWorkers(let client): reply(client, JSON.object(workerList()).serialized)
-            case .notices, .started, .finished: break  // the next start reads the jobs from the database
+            case .notices, .started, .finished, .restored: break  // the next start reads the jobs from the database
             }
         }
         for (jobId, list) in waiters {

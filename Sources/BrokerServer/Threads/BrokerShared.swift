@@ -14,6 +14,8 @@ final class BrokerShared: Sendable {
     let compactions = CompactionCoordinator()
     /// Messages for the dispatcher thread (workers and jobs).
     let dispatch = DispatchInbox()
+    /// Exports and imports in progress.
+    let transfers = TransferRegistry()
     /// Set once when shutdown begins.
     let stopRequested = Latch<Bool>()
     let startedAt = Timestamp.monotonicMillis()

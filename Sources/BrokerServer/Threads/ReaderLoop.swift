@@ -20,6 +20,8 @@ final class ReaderLoop {
                 result = .failure(error)
             }
             reader.finish()
+            // An empty result is never a JSON reply: the job handed its answer to another thread (an import's commit).
+            if case .success(let bytes) = result, bytes.isEmpty { continue }
             shared.outbox.post(Outgoing.from(result, job.envelope, id: job.id))
         }
     }

@@ -80,6 +80,9 @@ enum Checkpointer {
             do { try connection.checkpoint() } catch {
                 logger.debug("checkpointer: \(error)")
             }
+            // Idle exports hold snapshots the checkpoint cannot pass; idle imports hold spool files.
+            shared.transfers.sweep()
         }
+        shared.transfers.closeAll()
     }
 }

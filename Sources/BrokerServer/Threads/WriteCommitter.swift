@@ -32,7 +32,16 @@ final class WriteCommitter {
         while true {
             let batch = shared.writeQueue.popBatch(max: Self.maxBatch)
             if batch.isEmpty { break }
-            let replies = commit(batch, shared: shared)
+            var replies: [Outgoing] = []
+            var start = 0
+            // An import runs in a transaction of its own, between the writes queued before and after it.
+            for (index, job) in batch.enumerated() {
+                guard case .importFile(let plan) = job.command else { continue }
+                replies += commit(Array(batch[start..<index]), shared: shared)
+                runImport(plan, job, shared: shared)
+                start = index + 1
+            }
+            replies += commit(start == 0 ? batch : Array(batch[start...]), shared: shared)
             if connection.walFrames >= Self.walRestartFrames { restartWAL() }
             shared.commits.add(1, ordering: .relaxed)
             shared.committedWrites.add(batch.count, ordering: .relaxed)
@@ -102,6 +111,32 @@ final class WriteCommitter {
                 }
             }
             return replies
+        }
+    }
+
+    /// Writes a validated import, publishes `broker:imported`, and has the dispatcher queue the jobs it restored.
+    private func runImport(_ plan: ImportPlan, _ job: WriteJob, shared: BrokerShared) {
+        let started = Timestamp.monotonicMillis()
+        let outcome = writer.runImport(plan)
+        publish(writer.takeImportEvents())
+        let result: Result<[UInt8], RPCError>
+        switch outcome {
+        case .success(let summary):
+            if plan.clear || !summary.unfinishedJobs.isEmpty {
+                shared.dispatch.post(.restored(summary.unfinishedJobs, replacing: plan.clear))
+            }
+            var json = summary.json(kind: plan.kind)
+            json["durationMs"] = .int(Timestamp.monotonicMillis() - started)
+            result = .success(JSON.object(json).serialized)
+            logger.notice(
+                "writer: imported a \(plan.kind.rawValue) file in \(Timestamp.monotonicMillis() - started) ms")
+        case .failure(let error):
+            result = .failure(error)
+        }
+        if let onCommit = job.onCommit {
+            onCommit(result)
+        } else {
+            shared.outbox.post(Outgoing.from(result, job.envelope, id: job.id))
         }
     }
 

@@ -24,6 +24,8 @@ public enum WriteCommand: Sendable {
     case createTask(CreateTask)
     case updateTask(UpdateTask)
     case recordIteration(RecordIteration)
+    /// A validated import file (`import:commit`); the writer runs it in a transaction of its own.
+    case importFile(ImportPlan)
 
     /// The client-made id that makes a retry return the first result, when the command has one
     /// outside its natural key (`sessionId` for create, `messageId` for addMessage).
@@ -36,7 +38,7 @@ public enum WriteCommand: Sendable {
         case .applyCompaction(let swap): swap.requestId
         case .updateTask(let command): command.requestId
         case .recordIteration(let command): command.requestId
-        case .emitEvent, .submitJob, .cancelJob, .jobTransition, .createTask: nil
+        case .emitEvent, .submitJob, .cancelJob, .jobTransition, .createTask, .importFile: nil
         }
     }
 }

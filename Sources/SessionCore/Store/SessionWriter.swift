@@ -154,6 +154,9 @@ public final class SessionWriter {
         case .createTask(let create): try createTask(create)
         case .updateTask(let update): try updateTask(update)
         case .recordIteration(let record): try recordIteration(record)
+        case .importFile:
+            // Needs a transaction of its own: the writer thread calls `runImport` between batches.
+            throw .rpc(RPCError(.internal, "an import cannot run inside a batch"))
         }
     }
 
@@ -217,7 +220,7 @@ extension WriteCommand {
         case .jobTransition(let command): command.jobId
         case .updateTask(let command): command.taskId
         case .recordIteration(let command): "\(command.taskId) \(command.iteration)"
-        case .emitEvent, .submitJob, .createTask: nil
+        case .emitEvent, .submitJob, .createTask, .importFile: nil
         }
     }
 
@@ -239,6 +242,7 @@ extension WriteCommand {
         case .createTask: "task:create"
         case .updateTask: "task:update"
         case .recordIteration: "task:recordIteration"
+        case .importFile: "import:commit"
         }
     }
 }
