@@ -1139,6 +1139,7 @@ METHODS = {
                 "unrepresentable": {**COUNT, "description": "records of the file flagged unrepresentable"},
                 "sessionId": {**SESSION_ID, "description": "kind session: the new session's id"},
                 "source": {"enum": ["packet", "session"], "description": "kind session: what the file was"},
+                "durationMs": {**COUNT, "description": "milliseconds the writer took to write the import"},
             }, ["importId", "kind", "formatVersion", "migrated", "stats", "skipped", "unrepresentable"]),
             "if": {"properties": {"kind": {"const": "session"}}, "required": ["kind"]},
             "then": {"required": ["sessionId", "source"]},

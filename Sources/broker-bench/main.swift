@@ -11,7 +11,7 @@ import ZeroMQ
 // broker-bench: prints latency and throughput figures for the broker over real ZeroMQ sockets,
 // next to a bare libzmq REQ/REP echo measured in the same run (the floor). Never asserts on time.
 //
-//   swift run -c release broker-bench [--sync normal|full|both] [--quick] [--only requests|jobs|throughput|store|read]
+//   swift run -c release broker-bench [--sync normal|full|both] [--quick] [--only requests|jobs|throughput|store|read|portability [--messages N]]
 
 // Large reply buffers come from the heap and are reused, instead of fresh zeroed pages from mmap each time.
 csystem_keep_large_allocations_in_heap()
@@ -33,6 +33,11 @@ let scale = quick ? 0.1 : 1.0
 /// `--only throughput` runs just the 50-client throughput phase (for profiling).
 let only = option("--only")
 
+if only == "portability" {
+    let messages = option("--messages").flatMap { Int($0) } ?? 1_000_000
+    try runPortabilityBench(messages: messages)
+    exit(0)
+}
 if only == "read" {
     let directory = makeTemporaryDirectory()
     let ms = try measureStoreRead(

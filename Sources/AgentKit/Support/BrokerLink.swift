@@ -66,12 +66,14 @@ public final class BrokerLink {
     }
 
     /// Stores a message; `messageId` makes a retried add (or a retried job) store it once.
-    public func addMessage(_ sessionId: String, role: String, content: String, messageId: String) throws(AgentError) {
-        try call(
-            "session:addMessage",
-            JSONObject([
-                ("sessionId", .string(sessionId)), ("role", .string(role)), ("content", .string(content)),
-                ("messageId", .string(messageId)),
-            ]))
+    public func addMessage(
+        _ sessionId: String, role: String, content: String, messageId: String, metadata: JSONObject? = nil
+    ) throws(AgentError) {
+        var params = JSONObject([
+            ("sessionId", .string(sessionId)), ("role", .string(role)), ("content", .string(content)),
+            ("messageId", .string(messageId)),
+        ])
+        if let metadata { params["metadata"] = .object(metadata) }
+        try call("session:addMessage", params)
     }
 }

@@ -30,7 +30,11 @@ public struct ModelTurn {
             throw AgentError("model \(provider.label): \(error)")
         }
         try link.addMessage(sessionId, role: "user", content: question, messageId: "\(key)-q")
-        try link.addMessage(sessionId, role: "assistant", content: response.text, messageId: "\(key)-a")
+        // The usage the provider reported travels with the answer, so a session packet can total it.
+        let reported = response.inputTokens != nil || response.outputTokens != nil
+        try link.addMessage(
+            sessionId, role: "assistant", content: response.text, messageId: "\(key)-a",
+            metadata: reported ? JSONObject([("usage", response.usageJSON)]) : nil)
         return response
     }
 }

@@ -20,27 +20,32 @@ extension Reader {
         return try slowString(from: start)
     }
 
-    /// Reads the rest of a string that has escapes, building it byte by byte.
+    /// Reads the rest of a string that has escapes: runs between escapes are copied whole.
     private mutating func slowString(from start: Int) throws(JSONParseError) -> String {
         var out = [UInt8](UnsafeBufferPointer(rebasing: bytes[start..<index]))
         while index < bytes.count {
+            var end = index
+            while end < bytes.count {
+                let byte = bytes[end]
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+                end += 1
+            }
+            if end > index {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<end]))
+                index = end
+            }
+            guard index < bytes.count else { break }
             let byte = bytes[index]
-            switch byte {
-            case UInt8(ascii: "\""):
+            if byte == UInt8(ascii: "\"") {
                 index += 1
                 guard let text = String(validating: out, as: UTF8.self) else {
                     throw JSONParseError(message: "string is not valid UTF-8", offset: start)
                 }
                 return text
-            case UInt8(ascii: "\\"):
-                index += 1
-                try escape(into: &out)
-            case 0..<0x20:
-                throw error("control character in string")
-            default:
-                out.append(byte)
-                index += 1
             }
+            if byte < 0x20 { throw error("control character in string") }
+            index += 1
+            try escape(into: &out)
         }
         throw error("unterminated string")
     }

@@ -103,49 +103,21 @@ final class FileScanner {
         var index = position
         var depth = 0
         var inString = false
-        scan: while true {
-            if index >= buffer.count {
-                // `fill` drops the bytes before `position` (the value's start): indexes move down with them.
-                let shift = position
-                let more = try fill()
-                index -= shift
-                if !more {
-                    if depth == 0 && !inString && index > 0 { break scan }  // a number at the very end
-                    throw problem("the file ends in the middle of a value (truncated?)", at: buffer.count, path: path)
-                }
-                continue
+        while true {
+            let (next, finished) = buffer.withUnsafeBufferPointer { bytes in
+                Self.scan(bytes, from: index, depth: &depth, inString: &inString)
             }
-            let byte = buffer[index]
-            if inString {
-                if byte == UInt8(ascii: "\\") {
-                    index += 2
-                    continue
-                }
-                if byte == UInt8(ascii: "\"") {
-                    inString = false
-                    if depth == 0 {
-                        index += 1
-                        break scan
-                    }
-                }
-                index += 1
-                continue
+            index = next
+            if finished { break }
+            // The buffer ran out first. `fill` drops the bytes before `position` (the value's start):
+            // indexes move down with them.
+            let shift = position
+            let more = try fill()
+            index -= shift
+            if !more {
+                if depth == 0 && !inString && index > position { break }  // a number at the very end
+                throw problem("the file ends in the middle of a value (truncated?)", at: buffer.count, path: path)
             }
-            switch byte {
-            case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
-            case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                if depth == 0 { break scan }
-                depth -= 1
-                if depth == 0 {
-                    index += 1
-                    break scan
-                }
-            case UInt8(ascii: ","), 0x20, 0x09, 0x0A, 0x0D:
-                if depth == 0 { break scan }
-            default: break
-            }
-            index += 1
         }
         let valueStart = position
         lastValueStart = valueStart
@@ -157,6 +129,43 @@ final class FileScanner {
         } catch {
             throw problem("not valid JSON: \(error.message)", at: valueStart + error.offset, path: path)
         }
+    }
+
+    /// Follows a value's bytes from `start`: returns where it ends (`finished`), or where the buffer ran out.
+    private static func scan(
+        _ bytes: UnsafeBufferPointer<UInt8>, from start: Int, depth: inout Int, inString: inout Bool
+    ) -> (Int, Bool) {
+        var index = start
+        let count = bytes.count
+        while index < count {
+            let byte = bytes[index]
+            if inString {
+                if byte == UInt8(ascii: "\\") {
+                    if index + 1 >= count { return (index, false) }  // the escaped byte is in the next block
+                    index += 2
+                    continue
+                }
+                if byte == UInt8(ascii: "\"") {
+                    inString = false
+                    if depth == 0 { return (index + 1, true) }
+                }
+                index += 1
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                if depth == 0 { return (index, true) }
+                depth -= 1
+                if depth == 0 { return (index + 1, true) }
+            case UInt8(ascii: ","), 0x20, 0x09, 0x0A, 0x0D:
+                if depth == 0 { return (index, true) }
+            default: break
+            }
+            index += 1
+        }
+        return (index, false)
     }
 
     /// Skips whitespace and reports whether the file has ended.

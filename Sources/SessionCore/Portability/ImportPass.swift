@@ -172,7 +172,10 @@ final class ImportPass {
             """)
         state2.bindAll(rowID, firstActive, checkpointVersion, compactions, saved, lastMs, lastAt, updatedAt)
         try state2.run()
-        if plan.kind == .session { summary.sessionId = storedId }
+        if plan.kind == .session {
+            summary.sessionId = storedId
+            summary.source = "session"
+        }
         return true
     }
 
