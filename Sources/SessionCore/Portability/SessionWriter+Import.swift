@@ -82,7 +82,7 @@ extension SessionWriter {
             let update = try UpdateCheckpoint(
                 params: Params(
                     JSONObject([
-                        ("sessionId", .string(id)), ("version", .int(1)),
+                        ("sessionId", .string(id)), ("expectedVersion", .int(0)),
                         ("summary", .string(fields.checkpoint.summary)),
                         ("completed", .strings(fields.checkpoint.completed)),
                         ("pending", .strings(fields.checkpoint.pending)),
