@@ -89,6 +89,11 @@ public final class GzipDecompressor {
         stream.pointee.next_in = UnsafeMutablePointer(
             mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
         stream.pointee.avail_in = uInt(input.count)
+        if input.count > 0 && atMemberEnd {
+            // A member ended with the last input: these bytes start another one (`cat a.gz b.gz`).
+            inflateReset(stream)
+            atMemberEnd = false
+        }
         try output.withUnsafeMutableBytes { out in
             while stream.pointee.avail_in > 0 || !atMemberEnd {
                 stream.pointee.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self)
@@ -104,6 +109,7 @@ public final class GzipDecompressor {
                     atMemberEnd = true
                     guard stream.pointee.avail_in > 0 else { return }
                     inflateReset(stream)  // another member follows
+                    atMemberEnd = false
                 case Z_OK:
                     if stream.pointee.avail_in == 0 && stream.pointee.avail_out > 0 { return }
                 case Z_BUF_ERROR:

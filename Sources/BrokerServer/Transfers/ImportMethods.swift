@@ -87,7 +87,7 @@ enum ImportMethods {
         return plan
     }
 
-    /// The file's top-level object when it is a small file whose format is a packet.
+    /// The file's top-level object when it is a small file that is a packet.
     private static func packetIn(_ path: String) -> JSONObject? {
         var info = stat()
         guard stat(path, &info) == 0, Int64(info.st_size) <= packetProbeBytes else { return nil }
@@ -95,8 +95,7 @@ enum ImportMethods {
         defer { fclose(file) }
         var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
         guard fread(&bytes, 1, bytes.count, file) == bytes.count,
-            case .object(let object)? = try? JSONParser.parse(bytes),
-            object["format"]?.stringValue == PortableFormat.packet
+            case .object(let object)? = try? JSONParser.parse(bytes), PortableFormat.isPacket(object)
         else { return nil }
         return object
     }

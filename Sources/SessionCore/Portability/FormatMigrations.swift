@@ -31,11 +31,11 @@ enum FormatMigrations {
     }
 
     /// Refuses a version this build cannot read: newer files need a newer broker.
-    static func check(_ version: Int64, supported: Int64, what: String) throws {
+    static func check(_ version: Int64, supported: Int64, what: String, member: String) throws {
         guard version <= supported else {
             throw ImportProblem(
                 "\(what) version \(version) is newer than this broker reads (\(supported)); "
-                    + "upgrade AgentBroker to import it", path: "formatVersion")
+                    + "upgrade AgentBroker to import it", path: member)
         }
     }
 

@@ -24,6 +24,9 @@ final class ImportPass {
     private var newSessionId: String?
     /// Added to every event's seq (the target already has events), or nil to keep them.
     private var eventOffset: Int64?
+    /// The sections whose tables held rows before the write pass, and the sessions it created.
+    private var occupied: Set<PortableSection> = []
+    private var insertedSessions: Set<Int64> = []
     private let now = Timestamp.now()
 
     init(plan: ImportPlan, db: Connection?, counter: any TokenCounter, newSessionId: String? = nil) {
@@ -59,7 +62,8 @@ final class ImportPass {
                         "line 1 is not a trace-bundle manifest ({\"type\": \"manifest\", ...})", path: "type")
                 }
                 let bundle = try FormatMigrations.version(declared: members["version"], member: "version") ?? 1
-                try FormatMigrations.check(bundle, supported: PortableFormat.tracesVersion, what: "trace bundle")
+                try FormatMigrations.check(
+                    bundle, supported: PortableFormat.tracesVersion, what: "trace bundle", member: "version")
                 version =
                     try FormatMigrations.version(
                         declared: members["recordFormatVersion"], member: "recordFormatVersion") ?? 1
@@ -78,7 +82,9 @@ final class ImportPass {
                 version = try FormatMigrations.version(declared: members["formatVersion"], member: "formatVersion") ?? 1
                 declaredStats = members["stats"]?.objectValue
             }
-            try FormatMigrations.check(version, supported: PortableFormat.currentVersion, what: "format")
+            try FormatMigrations.check(
+                version, supported: PortableFormat.currentVersion, what: "format",
+                member: plan.kind == .traces ? "recordFormatVersion" : "formatVersion")
         }
         summary.formatVersion = version
         if writing { try prepareWrite() }
@@ -162,9 +168,10 @@ final class ImportPass {
             created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         insert.bindAll(storedId, type, featureId, taskId, state, limit, context, agent, createdAt)
-        try insertOrConflict(insert, .sessions, id)
+        try insertOrConflict(insert, .sessions, id, f, "id")
         let rowID = db.lastInsertRowID
         sessions[id] = rowID
+        insertedSessions.insert(rowID)
         let state2 = try db.cached(
             """
             INSERT INTO session_state (session, first_active_seq, checkpoint_version, compactions, tokens_saved,
@@ -229,7 +236,7 @@ final class ImportPass {
                 ?? Int64(
                     counter.count(
                         RequestLayout.messageBlock(role: role, content: content, name: name, toolCallId: toolCallId))))
-        try insertOrConflict(insert, .messages, messageId)
+        try insertOrConflict(insert, .messages, messageId, f, "messageId")
         return db.changes > 0
     }
 
@@ -250,7 +257,7 @@ final class ImportPass {
             completed, pending, decisions, blockers, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
         insert.bindAll(owner.rowID, version, summary, lists[0], lists[1], lists[2], lists[3], createdAt)
-        try insertOrConflict(insert, .checkpoints, "\(sessionKey) v\(version)")
+        try insertOrConflict(insert, .checkpoints, "\(sessionKey) v\(version)", f, "version")
         return db.changes > 0
     }
 
@@ -272,7 +279,8 @@ final class ImportPass {
         insert.bindAll(
             owner.rowID, values[0], reason, summarizer, values[1], values[2], values[3], values[4], values[5],
             values[6], instructions, createdAt)
-        try insertOrConflict(insert, .compactions, "\(try f.identifier("sessionId")) v\(values[0])")
+        try insertOrConflict(
+            insert, .compactions, "\(try f.identifier("sessionId")) v\(values[0])", f, "checkpointVersion")
         return db.changes > 0
     }
 
@@ -295,7 +303,7 @@ final class ImportPass {
         insert.bindAll(
             id, service, payload, state, attempts, maxAttempts, timeoutMs, deadlineAt, worker, result, error, createdAt,
             startedAt, finishedAt)
-        try insertOrConflict(insert, .jobs, id)
+        try insertOrConflict(insert, .jobs, id, f, "id")
         guard db.changes > 0 else { return false }
         if state == JobState.queued.rawValue || state == JobState.running.rawValue,
             let record = try JobRows.load(db, id: id)
@@ -325,7 +333,7 @@ final class ImportPass {
         insert.bindAll(
             id, featureId, title, description, checks, dependsOn, workspace, state, iteration, sessionsJSON, failure,
             createdAt, updatedAt)
-        try insertOrConflict(insert, .tasks, id)
+        try insertOrConflict(insert, .tasks, id, f, "id")
         return db.changes > 0
     }
 
@@ -347,7 +355,7 @@ final class ImportPass {
             results, at) VALUES (?, ?, ?, ?, ?)
             """)
         insert.bindAll(taskId, iteration, passed ? 1 : 0, results, at)
-        try insertOrConflict(insert, .taskIterations, "\(taskId) #\(iteration)")
+        try insertOrConflict(insert, .taskIterations, "\(taskId) #\(iteration)", f, "iteration")
         return db.changes > 0
     }
 
@@ -374,7 +382,7 @@ final class ImportPass {
             }
         }
         insert.bindAll(stored, topic, storedBody, at)
-        try insertOrConflict(insert, .events, String(seq))
+        try insertOrConflict(insert, .events, String(seq), f, "seq")
         return true
     }
 
@@ -391,16 +399,25 @@ final class ImportPass {
                 try db.execute("DELETE FROM \(table)")
             }
         }
+        for section in PortableSection.allCases {
+            if try db.scalarInt("SELECT EXISTS (SELECT 1 FROM \(section.table))") == 1 { occupied.insert(section) }
+        }
         let lastEvent = try db.scalarInt("SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0
         if lastEvent > 0 || plan.kind == .traces { eventOffset = lastEvent + 1 }
     }
 
-    /// Runs an insert; a unique-key clash is a conflict that names the record.
-    private func insertOrConflict(_ statement: Statement, _ section: PortableSection, _ id: String) throws {
+    /// Runs an insert; a unique-key clash is a conflict that names the record, or, when the clash is with
+    /// an earlier record of the same file, a problem at this record (the file is corrupt).
+    private func insertOrConflict(
+        _ statement: Statement, _ section: PortableSection, _ id: String, _ f: RecordFields, _ member: String
+    ) throws {
         do throws(SQLiteError) {
             try statement.run()
         } catch {
             guard error.isConstraintViolation else { throw error }
+            if try clashIsWithinFile(section, f) {
+                throw f.problem("\(section.rawValue) \"\(id)\" appears twice in the file", member)
+            }
             let what =
                 section == .sessions
                 ? "session" : section == .messages ? "message" : String(section.rawValue.dropLast())
@@ -410,6 +427,19 @@ final class ImportPass {
                     + "Import with --clear to replace the database",
                 details: JSONObject([("section", .string(section.rawValue)), ("id", .string(id))]))
         }
+    }
+
+    /// Whether a clash is with a row this import wrote: certain when the table was empty before it;
+    /// for messages, also when the row that holds the id belongs to a session this import created.
+    /// (Checked only after a clash, so validation needs no set of every id in the file.)
+    private func clashIsWithinFile(_ section: PortableSection, _ f: RecordFields) throws -> Bool {
+        guard plan.kind == .backup, let db else { return false }
+        if !occupied.contains(section) { return true }
+        guard section == .messages else { return false }
+        let owner = try db.cached("SELECT session FROM messages WHERE message_id = ?")
+        owner.bind(1, try f.identifier("messageId"))
+        defer { owner.reset() }
+        return try owner.step() && insertedSessions.contains(owner.int(0))
     }
 
     private func existingRowID(_ db: Connection, _ sql: StaticString, _ id: String) throws -> Int64? {
@@ -422,6 +452,9 @@ final class ImportPass {
     /// After the last record: the file's own counts must match, every session's checkpoint must be there,
     /// and the written sessions get their totals from their messages.
     private func finish() throws {
+        if plan.kind == .session && sessions.isEmpty {
+            throw ImportProblem("a session document holds exactly one session; this one holds none", path: "sessions")
+        }
         if let declared = declaredStats {
             for section in PortableSection.allCases {
                 guard let value = declared[section.rawValue]?.intValue else { continue }
@@ -447,7 +480,8 @@ final class ImportPass {
         let update = try db.cached(
             """
             UPDATE session_state SET
-              next_seq = COALESCE((SELECT MAX(seq) FROM messages m WHERE m.session = session_state.session), 0) + 1,
+              next_seq = MAX(first_active_seq,
+                COALESCE((SELECT MAX(seq) FROM messages m WHERE m.session = session_state.session), 0) + 1),
               message_count = (SELECT COUNT(*) FROM messages m WHERE m.session = session_state.session),
               total_tokens = (SELECT COALESCE(SUM(tokens), 0) FROM messages m WHERE m.session = session_state.session),
               active_count = (SELECT COUNT(*) FROM messages m WHERE m.session = session_state.session
@@ -461,12 +495,13 @@ final class ImportPass {
         let base = try db.cached("UPDATE session_state SET base_tokens = ? WHERE session = ?")
         let idOf = try db.cached("SELECT id FROM sessions WHERE rowid = ?")
         for rowID in rowIDs {
+            // SQLite refuses bindings on a statement that has run and not been reset.
+            defer { update.reset(); idOf.reset(); base.reset() }
             update.bind(1, rowID)
             try update.run()
             idOf.bind(1, rowID)
             guard try idOf.step() else { continue }
             let id = idOf.text(0)
-            idOf.reset()
             guard let record = try SessionRows.load(db, id: id) else { continue }
             let checkpoint =
                 try CheckpointRows.load(db, session: record, version: record.checkpointVersion) ?? Checkpoint()

@@ -14,13 +14,14 @@ struct PacketFields {
 
     init(_ packet: JSONObject) throws {
         func problem(_ message: String, _ path: String) -> ImportProblem { ImportProblem(message, path: path) }
-        guard packet["format"]?.stringValue == PortableFormat.packet else {
+        guard PortableFormat.isPacket(packet) else {
             throw problem("not a session packet (\"format\" must be \"\(PortableFormat.packet)\")", "format")
         }
         version =
             try FormatMigrations.version(declared: packet["packetVersion"], member: "packetVersion")
             ?? PortableFormat.packetVersion
-        try FormatMigrations.check(version, supported: PortableFormat.packetVersion, what: "packet")
+        try FormatMigrations.check(
+            version, supported: PortableFormat.packetVersion, what: "packet", member: "packetVersion")
         guard case .object(let session)? = packet["session"] else {
             throw problem("\"session\" must be an object", "session")
         }

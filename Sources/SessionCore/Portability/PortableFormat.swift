@@ -1,3 +1,5 @@
+import BrokerProtocol
+
 /// Names and versions of the portable formats (Protocols/AGENTBROKER-PORTABILITY.md).
 public enum PortableFormat {
     /// `format` of a whole-database backup.
@@ -10,6 +12,12 @@ public enum PortableFormat {
     public static let currentVersion: Int64 = 2
     /// The packet format this build writes and reads.
     public static let packetVersion: Int64 = 1
+
+    /// Whether a document is a packet: its `format` says so, or it has none and carries a `packetVersion`.
+    public static func isPacket(_ document: JSONObject) -> Bool {
+        guard let format = document["format"] else { return document["packetVersion"] != nil }
+        return format.stringValue == packet
+    }
     /// The trace bundle's manifest version.
     public static let tracesVersion: Int64 = 1
 }
@@ -23,6 +31,9 @@ public enum PortableSection: String, CaseIterable, Sendable {
 
     /// The sections one session's document carries.
     public static let ofSession: [PortableSection] = [.sessions, .messages, .checkpoints, .compactions]
+
+    /// The table that holds the section's rows.
+    var table: String { self == .taskIterations ? "task_iterations" : rawValue }
 
     /// The sections format version 1 had.
     static let ofVersion1: [PortableSection] = [.sessions, .messages, .checkpoints, .compactions, .events]

@@ -72,9 +72,10 @@ struct RecordFields {
     }
 
     private func parseTime(_ value: JSON, _ key: String) throws(ImportProblem) -> EpochMillis {
-        if let millis = value.intValue { return millis }
+        if let millis = value.intValue, Timestamp.representable.contains(millis) { return millis }
         if case .string(let text) = value, let millis = Timestamp.parseISO8601(text) { return millis }
-        throw problem("\"\(key)\" must be an ISO 8601 time or epoch milliseconds", key)
+        throw problem(
+            "\"\(key)\" must be an ISO 8601 time or epoch milliseconds, within the years -999999 to +999999", key)
     }
 
     /// Any JSON value, serialized for a TEXT column (a record flagged unrepresentable keeps a string as text).

@@ -1,6 +1,7 @@
 extension Timestamp {
     /// Epoch milliseconds from `2026-11-23T15:28:42.123Z`, `2026-11-23T15:28:42+01:00`, `2026-11-23 15:28:42`
-    /// (read as UTC) or a bare date `2026-11-23`; nil for anything else.
+    /// (read as UTC) or a bare date `2026-11-23`, with ISO 8601's expanded years (`+10000-01-01`, `-0001-12-31`)
+    /// within `representable`; nil for anything else, impossible dates such as `2026-02-30` included.
     ///
     /// The inverse of `iso8601(_:)` for every time it writes, so exported times round-trip to the millisecond.
     public static func parseISO8601(_ text: String) -> EpochMillis? {
@@ -21,9 +22,20 @@ extension Timestamp {
             index += 1
             return true
         }
-        guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
-            (1...12).contains(month), (1...31).contains(day)
+        var yearSign: Int64 = 0
+        if expect("+") { yearSign = 1 } else if expect("-") { yearSign = -1 }
+        var yearWidth = 4
+        if yearSign != 0 {
+            // Expanded years: a sign and 4 to 6 digits, as `iso8601` writes them.
+            while yearWidth < 6, index + yearWidth < bytes.count, bytes[index + yearWidth] != UInt8(ascii: "-") {
+                yearWidth += 1
+            }
+        }
+        guard let unsignedYear = number(yearWidth), expect("-"), let month = number(2), expect("-"),
+            let day = number(2), (1...12).contains(month)
         else { return nil }
+        let year = yearSign < 0 ? -unsignedYear : unsignedYear
+        guard (1...daysIn(month, of: year)).contains(day) else { return nil }
         var seconds: Int64 = 0
         var millis: Int64 = 0
         var offsetMinutes: Int64 = 0
@@ -53,7 +65,16 @@ extension Timestamp {
             }
             guard index == bytes.count else { return nil }
         }
-        return (daysFromCivil(year, month, day) * 86_400 + seconds - offsetMinutes * 60) * 1000 + millis
+        let result = (daysFromCivil(year, month, day) * 86_400 + seconds - offsetMinutes * 60) * 1000 + millis
+        return representable.contains(result) ? result : nil
+    }
+
+    private static func daysIn(_ month: Int64, of year: Int64) -> Int64 {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
     }
 
     /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).

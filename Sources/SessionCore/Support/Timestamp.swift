@@ -21,6 +21,12 @@ public enum Timestamp {
         return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
 
+    /// The times the ISO 8601 forms here cover: years -999999 through +999999 (UTC).
+    ///
+    /// Years outside 0000–9999 use ISO 8601's expanded form (`+10000-01-01…`, `-0001-12-31…`);
+    /// import refuses times outside this range rather than write one that cannot be read back.
+    public static let representable: ClosedRange<EpochMillis> = -31_619_087_683_200_000...31_494_784_780_799_999
+
     /// `2026-11-23T15:28:42.123Z` for an epoch time in milliseconds (UTC).
     public static func iso8601(_ millis: EpochMillis) -> String {
         var bytes: [UInt8] = []
@@ -31,6 +37,8 @@ public enum Timestamp {
 
     /// Appends the ISO 8601 form of `millis` as UTF-8, without building a String (hot paths write thousands).
     public static func appendISO8601(_ millis: EpochMillis, to bytes: inout [UInt8]) {
+        // Clamped so the arithmetic below cannot overflow; nothing the broker stores lies outside.
+        let millis = min(max(millis, representable.lowerBound), representable.upperBound)
         let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
         let ms = millis - seconds * 1000
         var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
@@ -45,7 +53,12 @@ public enum Timestamp {
         let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        digits(year, 4, &bytes)
+        if year < 0 {
+            bytes.append(UInt8(ascii: "-"))
+        } else if year > 9999 {
+            bytes.append(UInt8(ascii: "+"))
+        }
+        digits(abs(year), 4, &bytes)
         bytes.append(UInt8(ascii: "-"))
         digits(month, 2, &bytes)
         bytes.append(UInt8(ascii: "-"))
