@@ -37,9 +37,9 @@ KINDS = {
 
 TIMESTAMP = {
     "type": "string",
-    "format": "date-time",
-    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$",
-    "description": "UTC, millisecond precision, e.g. 2026-11-23T15:28:42.123Z",
+    "pattern": r"^([0-9]{4}|[+-][0-9]{4,6})-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$",
+    "description": "UTC, millisecond precision, e.g. 2026-11-23T15:28:42.123Z (RFC 3339); a year outside "
+    "0000-9999 (only in imported data) takes ISO 8601's expanded form, e.g. +10000-01-01T00:00:00.000Z",
 }
 COUNT = {"type": "integer", "minimum": 0}
 SEQ = {"type": "integer", "minimum": 1}
