@@ -1082,15 +1082,22 @@ METHODS = {
             "maxBytes": {"type": "integer", "minimum": 4096, "maximum": 8388608,
                          "description": "the size of a piece: data stops at the first record boundary at or after "
                                         "this many UTF-8 bytes (default 1048576)"},
+            "dataFrame": {"type": "boolean",
+                          "description": "true: the piece comes as a second reply frame of raw UTF-8 bytes and the "
+                                         "result carries dataBytes instead of data (default false)"},
         }, ["exportId"]),
-        obj({
-            "exportId": {"type": "string", "minLength": 1},
-            "data": {"type": "string", "description": "the next piece of the document text; may be empty"},
-            "rows": {**COUNT, "description": "rows written to the document so far"},
-            "bytes": {**COUNT, "description": "UTF-8 bytes of document text sent so far, this piece included"},
-            "done": {"type": "boolean", "description": "true: this is the last piece, and the export is closed"},
-            "unrepresentable": {**COUNT, "description": "rows flagged unrepresentable so far"},
-        }, ["exportId", "data", "rows", "bytes", "done", "unrepresentable"]),
+        {
+            **obj({
+                "exportId": {"type": "string", "minLength": 1},
+                "data": {"type": "string", "description": "the next piece of the document text; may be empty"},
+                "dataBytes": {**COUNT, "description": "with dataFrame: the size of the piece in the data frame"},
+                "rows": {**COUNT, "description": "rows written to the document so far"},
+                "bytes": {**COUNT, "description": "UTF-8 bytes of document text sent so far, this piece included"},
+                "done": {"type": "boolean", "description": "true: this is the last piece, and the export is closed"},
+                "unrepresentable": {**COUNT, "description": "rows flagged unrepresentable so far"},
+            }, ["exportId", "rows", "bytes", "done", "unrepresentable"]),
+            "oneOf": [{"required": ["data"]}, {"required": ["dataBytes"]}],
+        },
     ),
     "export:close": (
         params({"exportId": IDENT}, ["exportId"]),
@@ -1117,8 +1124,10 @@ METHODS = {
         params({
             "importId": IDENT,
             "seq": {**COUNT, "description": "0 for the first piece, then 1, 2, ...; the last seq again is a retry"},
-            "data": {"type": "string", "description": "the next piece of the file's text"},
-        }, ["importId", "seq", "data"]),
+            "data": {"type": "string",
+                     "description": "the next piece of the file's text; left out when the piece is sent as a "
+                                    "data frame after the request frame (whole UTF-8 characters)"},
+        }, ["importId", "seq"]),
         obj({"importId": {"type": "string", "minLength": 1},
              "seq": COUNT,
              "bytes": {**COUNT, "description": "UTF-8 bytes spooled so far"}},

@@ -44,11 +44,20 @@ public final class RPCClient {
 
     /// Calls `method` and returns its result, or throws `ClientError`.
     public func call(_ method: String, _ params: JSONObject = JSONObject()) throws(ClientError) -> JSON {
+        try call(method, params, data: nil).result
+    }
+
+    /// Calls `method` with an optional data frame after the request (`import:write`); returns the result and
+    /// the reply's data frame, if it has one (`export:read` with `dataFrame`).
+    public func call(_ method: String, _ params: JSONObject, data: [UInt8]?) throws(ClientError) -> (
+        result: JSON, data: [UInt8]?
+    ) {
         let id = JSON.int(nextId)
         nextId += 1
         let frame = RPCRequest(id: id, method: method, params: params).frame
-        switch try exchange(frame, id: id) {
-        case .result(_, let result): return result
+        let (reply, replyData) = try exchange([[], frame] + (data.map { [$0] } ?? []), id: id)
+        switch reply {
+        case .result(_, let result): return (result, replyData)
         case .error(_, let error): throw .rpc(error)
         }
     }
@@ -65,20 +74,23 @@ public final class RPCClient {
         }
     }
 
-    private func exchange(_ frame: [UInt8], id: JSON) throws(ClientError) -> RPCReply {
+    private func exchange(_ frames: [ZMQFrame], id: JSON) throws(ClientError) -> (RPCReply, [UInt8]?) {
         for _ in 0..<attempts {
             let socket = try connected()
             do {
-                try socket.send([[], frame])
+                try socket.send(frames)
                 let deadline = monotonicMillis() + Int64(timeoutMs)
                 while true {
                     let remaining = deadline - monotonicMillis()
                     if remaining <= 0 { break }
                     try socket.setReceiveTimeout(milliseconds: Int32(remaining))
                     guard let reply = try socket.receive() else { break }
-                    guard let body = reply.last else { continue }
-                    let parsed = RPCReply.parse(frame: body)
-                    if parsed.id == id || parsed.id == .null { return parsed }
+                    // ["", body] or, with a data frame, ["", body, data].
+                    let start = reply.first?.isEmpty == true ? 1 : 0
+                    guard reply.count > start else { continue }
+                    let parsed = RPCReply.parse(frame: reply[start])
+                    let data = reply.count > start + 1 ? reply[start + 1] : nil
+                    if parsed.id == id || parsed.id == .null { return (parsed, data) }
                     // A late reply to an earlier attempt of another call: skip it.
                 }
             } catch {

@@ -48,12 +48,15 @@ struct Transfer {
         defer { progress.finish() }
         do {
             while true {
+                // The piece comes as a raw frame: neither side escapes it into a JSON string.
                 let piece = try client.call(
-                    "export:read", JSONObject([("exportId", .string(id)), ("maxBytes", .int(Self.pieceBytes))]))
-                guard let result = piece.objectValue, let data = result["data"]?.stringValue else {
-                    throw UsageError("the broker answered export:read without data")
-                }
-                try write(Array(data.utf8))
+                    "export:read",
+                    JSONObject([("exportId", .string(id)), ("maxBytes", .int(Self.pieceBytes)), ("dataFrame", true)]),
+                    data: nil)
+                guard let result = piece.result.objectValue, let data = piece.data,
+                    result["dataBytes"]?.intValue == Int64(data.count)
+                else { throw UsageError("the broker answered export:read without its data frame") }
+                try write(data)
                 progress.update(result["rows"]?.intValue ?? 0, bytes: result["bytes"]?.intValue ?? 0)
                 if result["done"]?.boolValue == true { return (opened, result) }
             }
@@ -80,10 +83,9 @@ struct Transfer {
                 let text = try pieces.next(bytes, final: bytes.isEmpty)
                 if !text.isEmpty {
                     _ = try client.call(
-                        "import:write",
-                        JSONObject([("importId", .string(id)), ("seq", .int(seq)), ("data", .string(text))]))
+                        "import:write", JSONObject([("importId", .string(id)), ("seq", .int(seq))]), data: text)
                     seq += 1
-                    sent += Int64(text.utf8.count)
+                    sent += Int64(text.count)
                     progress.update(sent, bytes: sent)
                 }
                 if bytes.isEmpty { break }

@@ -92,7 +92,7 @@ struct UTF8Pieces {
     private(set) var offset: Int64 = 0
 
     /// The complete characters of `carry + bytes`; an incomplete last character waits for the next call.
-    mutating func next(_ bytes: [UInt8], final: Bool) throws -> String {
+    mutating func next(_ bytes: [UInt8], final: Bool) throws -> [UInt8] {
         var all = carry + bytes
         var cut = all.count
         if !final {
@@ -111,7 +111,7 @@ struct UTF8Pieces {
         let valid = all.withUnsafeBufferPointer { UTF8Validation.isValid($0) }
         guard valid else { throw UsageError("the file is not valid UTF-8 text (near byte \(offset))") }
         offset += Int64(all.count)
-        return String(decoding: all, as: UTF8.self)
+        return all
     }
 }
 

@@ -1942,6 +1942,65 @@ class Run:
                           {"importId": import_id}, "not_found")
         return data or {}, message
 
+    def data_frames(self, sid, document):
+        """export:read with dataFrame and import:write with a data frame (spec 4.5), over REQ and DEALER:
+        the pieces arrive raw in a second frame and add up to the same document; a piece sent raw imports."""
+        c = self.client
+        opened = c.ok("export:open for data frames", "export:open",
+                      {"kind": "session", "sessionId": sid, "format": "json", "exportedBy": "interop-test"})
+        self.report.require("export:open for data frames answers", opened is not None)
+        pieces, problems = [], []
+        for n in range(1, 1000):
+            via = "req" if n % 2 else "dealer"
+            request = {"jsonrpc": "2.0", "id": c.new_id(via), "method": "export:read",
+                       "params": {"exportId": opened["exportId"], "maxBytes": 4096, "dataFrame": True}}
+            frames = c.exchange([json.dumps(request).encode("utf-8")], via)
+            if frames is None or len(frames) != 2:
+                problems.append(f"read {n} ({via}): {None if frames is None else len(frames)} frames, expected 2")
+                break
+            reply = c.parse(frames[0], "export:read with dataFrame")
+            result = (reply or {}).get("result") or {}
+            schema = self.schemas.errors("export.read.result.json", result)
+            if schema or "data" in result or result.get("dataBytes") != len(frames[1]):
+                problems.append(f"read {n}: {schema or short(result)}")
+            pieces.append(frames[1])
+            if result.get("done"):
+                break
+        text = b"".join(pieces).decode("utf-8", errors="replace")
+        try:
+            streamed = json.loads(text)
+        except json.JSONDecodeError as error:
+            streamed, problems = None, problems + [f"not one JSON document: {error}"]
+        same = streamed is not None and {k: v for k, v in streamed.items() if k != "exportedAt"} == {
+            k: v for k, v in document.items() if k != "exportedAt"}
+        self.report.check("export:read with dataFrame: two frames, dataBytes, the same document as data strings",
+                          not problems and same and len(pieces) > 1, "; ".join(problems[:3]))
+
+        started = c.ok("import:begin for data frames", "import:begin", {"kind": "session"})
+        self.report.require("import:begin for data frames answers", started is not None)
+        raw = text.encode("utf-8")
+        cut = len(raw) // 2
+        while raw[cut] & 0xC0 == 0x80:
+            cut -= 1
+        def write(seq, data, via):
+            request = {"jsonrpc": "2.0", "id": c.new_id(via), "method": "import:write",
+                       "params": {"importId": started["importId"], "seq": seq}}
+            frames = c.exchange([json.dumps(request).encode("utf-8"), data], via)
+            return None if frames is None else c.parse(frames[-1], "import:write with a data frame")
+        bad = write(0, b"\xc3", "req")
+        c.expect_error("import:write with half a UTF-8 character in its data frame -> invalid_params", bad,
+                       "invalid_params", field="data")
+        first, second = write(0, raw[:cut], "req"), write(1, raw[cut:], "dealer")
+        self.report.check("import:write with a data frame spools the raw bytes",
+                          first is not None and second is not None
+                          and (second.get("result") or {}).get("bytes") == len(raw), short(second))
+        committed = c.ok("import:commit of data frames", "import:commit", {"importId": started["importId"]})
+        self.report.check("the raw pieces import as a new session", committed is not None
+                          and committed.get("source") == "session" and committed.get("sessionId") != sid,
+                          short(committed))
+        if committed and committed.get("sessionId"):
+            self.sessions.append(committed["sessionId"])
+
     def portability(self):
         """Export and import (spec 8.33 to 8.40; formats in AGENTBROKER-PORTABILITY.md): one session as JSON,
         packet and Markdown, streamed and one-shot; session imports (in pieces, with a retried piece, legacy
@@ -2008,6 +2067,7 @@ class Run:
         except json.JSONDecodeError as error:
             self.report.require("the concatenated pieces are one JSON document", False, str(error))
         self.document_problems("format.session.json", "the session document", document)
+        self.data_frames(sid, document)
         self.report.check("header: format agentbroker.session, version 2, exportedBy as given, stats as announced",
                           document.get("format") == "agentbroker.session" and document.get("formatVersion") == 2
                           and document.get("exportedBy") == "interop-test" and document.get("stats") == opened["stats"]

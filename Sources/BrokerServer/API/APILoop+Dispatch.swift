@@ -6,24 +6,36 @@ extension APILoop {
     /// Validates one message from a client and routes it; every path ends in exactly one reply.
     func handle(_ frames: [ZMQFrame]) {
         let (envelope, body) = RequestFrames.split(frames)
-        guard body.count == 1 else {
+        guard body.count == 1 || body.count == 2 else {
             let problem =
                 body.isEmpty ? "the message has no request frame" : "expected 1 request frame, got \(body.count)"
             return send(.error(envelope, id: .null, RPCError(.invalidRequest, problem)))
         }
-        let frame = body[0]
-        if frame.count > shared.configuration.maxRequestBytes {
+        let limit = shared.configuration.maxRequestBytes
+        if let frame = body.first(where: { $0.count > limit }) {
             return send(
                 .error(
                     envelope, id: .null,
                     RPCError(
-                        .tooLarge,
-                        "request is \(frame.count) bytes; the limit is \(shared.configuration.maxRequestBytes)",
-                        details: JSONObject([("limit", .int(shared.configuration.maxRequestBytes))]))))
+                        .tooLarge, "request is \(frame.count) bytes; the limit is \(limit)",
+                        details: JSONObject([("limit", .int(limit))]))))
+        }
+        let parsed = RPCRequest.parse(frame: body[0])
+        let data = body.count == 2 ? body[1] : nil
+        if data != nil {
+            // Only a well-formed request to a method that takes one may bring a data frame.
+            guard case .success(let request) = parsed, Routes.takeDataFrame.contains(request.method) else {
+                let takers = Routes.takeDataFrame.sorted().joined(separator: ", ")
+                return send(
+                    .error(
+                        envelope, id: .null,
+                        RPCError(
+                            .invalidRequest, "expected 1 request frame, got 2 (only \(takers) takes a data frame)")))
+            }
         }
         let request: RPCRequest
-        switch RPCRequest.parse(frame: frame) {
-        case .success(let parsed): request = parsed
+        switch parsed {
+        case .success(let parsedRequest): request = parsedRequest
         case .failure(let rejected): return send(.error(envelope, id: rejected.id, rejected.error))
         }
         guard let route = Routes.table[request.method] else {
@@ -34,10 +46,10 @@ extension APILoop {
                         .methodNotFound, "unknown method '\(request.method)'",
                         details: JSONObject([("method", .string(request.method))]))))
         }
-        dispatch(route, request, envelope)
+        dispatch(route, request, envelope, data: data)
     }
 
-    private func dispatch(_ route: Route, _ request: RPCRequest, _ envelope: Envelope) {
+    private func dispatch(_ route: Route, _ request: RPCRequest, _ envelope: Envelope, data: [UInt8]?) {
         switch route {
         case .inline:
             inline(request, envelope)
@@ -64,11 +76,9 @@ extension APILoop {
         case .dispatcher:
             submitToDispatcher(request, envelope)
         case .transfer(let run):
-            let (params, shared, id) = (request.params, self.shared, request.id)
-            submitRead(
-                ReadJob(envelope: envelope, id: id) { _ throws(RPCError) in
-                    try run(params, shared, envelope, id)
-                })
+            let call = TransferCall(
+                params: request.params, shared: shared, envelope: envelope, id: request.id, data: data)
+            submitRead(ReadJob(envelope: envelope, id: request.id) { _ throws(RPCError) in try run(call) })
         }
     }
 

@@ -106,7 +106,7 @@ final class APILoop {
     func send(_ reply: Outgoing) {
         counters.record(reply.errorKind)
         do {
-            try router.send(reply.envelope + [reply.body], dontWait: true)
+            try router.send(reply.envelope + [reply.body] + (reply.data.map { [$0] } ?? []), dontWait: true)
         } catch {
             // The client left (EHOSTUNREACH) or stopped reading (EAGAIN at its high-water mark):
             // its reply is dropped rather than letting one client stall the broker.

@@ -15,7 +15,18 @@ enum Route: Sendable {
     case dispatcher
     /// On a reader thread, with the broker's shared state: exports (their own snapshots) and import spools.
     /// A handler that returns `TransferMethods.answeredElsewhere` has handed the reply to another thread.
-    case transfer(@Sendable (Params, BrokerShared, Envelope, JSON) throws(RPCError) -> [UInt8])
+    case transfer(@Sendable (TransferCall) throws(RPCError) -> [UInt8])
+}
+
+/// One transfer request as its handler sees it.
+struct TransferCall: Sendable {
+    let params: Params
+    let shared: BrokerShared
+    /// Where the reply goes, for a handler that answers on another thread or with a data frame.
+    let envelope: Envelope
+    let id: JSON
+    /// The request's data frame, sent after its JSON frame (only by the methods in `Routes.takeDataFrame`).
+    let data: [UInt8]?
 }
 
 /// The method table: every JSON-RPC method the api endpoint answers.
@@ -78,21 +89,20 @@ enum Routes {
             .recordIteration(try RecordIteration(params: params))
         },
         "events:since": .read { reader, params throws(RPCError) in try reader.eventsSince(params) },
-        "export:open": .transfer { params, shared, _, _ throws(RPCError) in try TransferMethods.open(params, shared) },
-        "export:read": .transfer { params, shared, _, _ throws(RPCError) in try TransferMethods.read(params, shared) },
-        "export:close": .transfer { params, shared, _, _ throws(RPCError) in
-            try TransferMethods.close(params, shared)
+        "export:open": .transfer { call throws(RPCError) in try TransferMethods.open(call.params, call.shared) },
+        "export:read": .transfer { call throws(RPCError) in try TransferMethods.read(call) },
+        "export:close": .transfer { call throws(RPCError) in try TransferMethods.close(call.params, call.shared) },
+        "session:export": .transfer { call throws(RPCError) in
+            try TransferMethods.sessionExport(call.params, call.shared)
         },
-        "session:export": .transfer { params, shared, _, _ throws(RPCError) in
-            try TransferMethods.sessionExport(params, shared)
-        },
-        "import:begin": .transfer { params, shared, _, _ throws(RPCError) in try ImportMethods.begin(params, shared) },
-        "import:write": .transfer { params, shared, _, _ throws(RPCError) in try ImportMethods.write(params, shared) },
-        "import:abort": .transfer { params, shared, _, _ throws(RPCError) in try ImportMethods.abort(params, shared) },
-        "import:commit": .transfer { params, shared, envelope, id throws(RPCError) in
-            try ImportMethods.commit(params, shared, envelope: envelope, id: id)
-        },
+        "import:begin": .transfer { call throws(RPCError) in try ImportMethods.begin(call.params, call.shared) },
+        "import:write": .transfer { call throws(RPCError) in try ImportMethods.write(call) },
+        "import:abort": .transfer { call throws(RPCError) in try ImportMethods.abort(call.params, call.shared) },
+        "import:commit": .transfer { call throws(RPCError) in try ImportMethods.commit(call) },
     ]
+
+    /// The methods whose request may carry a second frame of raw data after the JSON one.
+    static let takeDataFrame: Set<String> = ["import:write"]
 
     /// Method names, sorted, for `method_not_found` messages and docs.
     static var methodNames: [String] { table.keys.sorted() }

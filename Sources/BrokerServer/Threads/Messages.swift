@@ -13,6 +13,8 @@ struct Outgoing: Sendable {
     var errorKind: ErrorKind?
     /// Whether this answers a write (the API thread counts them to order reads after writes).
     var isWrite = false
+    /// Raw bytes sent as a frame after the JSON one (`export:read` with `dataFrame`).
+    var data: [UInt8]? = nil
 
     static func result(_ envelope: Envelope, id: JSON, _ result: [UInt8]) -> Outgoing {
         Outgoing(envelope: envelope, body: RPCResponse.success(id: id, resultBytes: result), errorKind: nil)

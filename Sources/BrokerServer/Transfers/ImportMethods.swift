@@ -27,13 +27,30 @@ enum ImportMethods {
         return JSON.object(JSONObject([("importId", .string(id))])).serialized
     }
 
-    static func write(_ params: Params, _ shared: BrokerShared) throws(RPCError) -> [UInt8] {
+    /// Appends a piece, given in `data` as a JSON string or as a second frame of raw bytes.
+    ///
+    /// A data frame must hold whole UTF-8 characters, as a JSON string does: the client cuts its pieces
+    /// at character boundaries, so the spool is valid text exactly when every piece is.
+    static func write(_ call: TransferCall) throws(RPCError) -> [UInt8] {
+        let (params, shared) = (call.params, call.shared)
         try params.requireOnly(["importId", "seq", "data"])
         let id = try params.identifier("importId")
         guard let seq = try params.optionalInt("seq", range: 0...Int64.max) else {
             throw RPCError.invalidParams("'seq' is required", field: "seq")
         }
-        let data = try params.string("data", maxBytes: shared.configuration.maxRequestBytes)
+        let data: [UInt8]
+        if let frame = call.data {
+            if params["data"] != nil {
+                throw RPCError.invalidParams("the piece is in 'data' or in a data frame, not both", field: "data")
+            }
+            guard frame.withUnsafeBufferPointer({ UTF8Validation.isValid($0) }) else {
+                throw RPCError.invalidParams(
+                    "the data frame is not whole UTF-8 characters (cut pieces at character boundaries)", field: "data")
+            }
+            data = frame
+        } else {
+            data = Array(try params.string("data", maxBytes: shared.configuration.maxRequestBytes).utf8)
+        }
         let bytes = try shared.transfers.upload(id).append(seq: seq, data)
         return JSON.object(JSONObject([("importId", .string(id)), ("seq", .int(seq)), ("bytes", .int(bytes))]))
             .serialized
@@ -52,9 +69,8 @@ enum ImportMethods {
     /// Validates the whole spool here, then hands it to the writer, which answers once it is committed.
     ///
     /// The import is closed whatever happens: a refused file is uploaded again, fixed.
-    static func commit(
-        _ params: Params, _ shared: BrokerShared, envelope: Envelope, id requestId: JSON
-    ) throws(RPCError) -> [UInt8] {
+    static func commit(_ call: TransferCall) throws(RPCError) -> [UInt8] {
+        let (params, shared, envelope, requestId) = (call.params, call.shared, call.envelope, call.id)
         try params.requireOnly(["importId"])
         let id = try params.identifier("importId")
         guard let upload = shared.transfers.removeImport(id) else {

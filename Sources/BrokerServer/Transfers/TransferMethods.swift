@@ -36,22 +36,31 @@ enum TransferMethods {
         ).serialized
     }
 
-    static func read(_ params: Params, _ shared: BrokerShared) throws(RPCError) -> [UInt8] {
-        try params.requireOnly(["exportId", "maxBytes"])
+    /// The next piece: in `data` as a JSON string, or with `dataFrame` as a second frame of raw bytes
+    /// (no escaping on either side: what brokerctl uses).
+    static func read(_ call: TransferCall) throws(RPCError) -> [UInt8] {
+        let (params, shared) = (call.params, call.shared)
+        try params.requireOnly(["exportId", "maxBytes", "dataFrame"])
         let id = try params.identifier("exportId")
         let maxBytes = Int(try params.optionalInt("maxBytes", range: 4096...(8 << 20)) ?? (1 << 20))
+        let inFrame = try params.optionalBool("dataFrame") ?? false
         let open = try shared.transfers.export(id)
         open.touch()
-        let reply = try open.cursor.withLock { cursor throws(RPCError) -> [UInt8] in
+        let (reply, data) = try open.cursor.withLock { cursor throws(RPCError) -> ([UInt8], [UInt8]) in
             guard let cursor else {
                 throw RPCError(.notFound, "export '\(id)' is not open", details: JSONObject([("id", .string(id))]))
             }
             let data = try cursor.read(maxBytes: maxBytes)
-            var writer = JSONWriter(capacity: data.count + data.count / 8 + 256)
+            var writer = JSONWriter(capacity: inFrame ? 256 : data.count + data.count / 8 + 256)
             writer.raw("{\"exportId\":")
             writer.string(id)
-            writer.raw(",\"data\":")
-            data.withUnsafeBufferPointer { writer.string(utf8: $0) }
+            if inFrame {
+                writer.raw(",\"dataBytes\":")
+                writer.int(Int64(data.count))
+            } else {
+                writer.raw(",\"data\":")
+                data.withUnsafeBufferPointer { writer.string(utf8: $0) }
+            }
             writer.raw(",\"rows\":")
             writer.int(cursor.rows)
             writer.raw(",\"bytes\":")
@@ -61,10 +70,14 @@ enum TransferMethods {
             writer.raw(",\"unrepresentable\":")
             writer.int(cursor.unrepresentable)
             writer.raw("}")
-            return writer.bytes
+            return (writer.bytes, inFrame ? data : [])
         }
         if shared.transfers.isDone(open) { shared.transfers.removeExport(id)?.close() }
-        return reply
+        guard inFrame else { return reply }
+        var outgoing = Outgoing.result(call.envelope, id: call.id, reply)
+        outgoing.data = data
+        shared.outbox.post(outgoing)
+        return answeredElsewhere
     }
 
     static func close(_ params: Params, _ shared: BrokerShared) throws(RPCError) -> [UInt8] {

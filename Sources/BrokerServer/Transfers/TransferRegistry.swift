@@ -148,7 +148,7 @@ final class OpenImport: Sendable {
     func touch() { lastUsed.store(Timestamp.monotonicMillis(), ordering: .relaxed) }
 
     /// Appends piece `seq`; the last piece again is acknowledged without appending (a retried write).
-    func append(seq: Int64, _ data: String) throws(RPCError) -> Int64 {
+    func append(seq: Int64, _ data: [UInt8]) throws(RPCError) -> Int64 {
         touch()
         return try state.withLock { state throws(RPCError) -> Int64 in
             guard !state.finished else { throw RPCError(.conflict, "import '\(id)' is being committed") }
@@ -156,12 +156,11 @@ final class OpenImport: Sendable {
             guard seq == state.nextSeq else {
                 throw RPCError.invalidParams("expected seq \(state.nextSeq), got \(seq)", field: "seq")
             }
-            let count = Int64(data.utf8.count)
+            let count = Int64(data.count)
             guard state.bytes + count <= TransferRegistry.maxSpoolBytes else {
                 throw RPCError(.tooLarge, "an import is limited to \(TransferRegistry.maxSpoolBytes) bytes")
             }
-            var data = data
-            let written = data.withUTF8 { bytes in Self.writeAll(state.descriptor, bytes) }
+            let written = data.withUnsafeBufferPointer { bytes in Self.writeAll(state.descriptor, bytes) }
             guard written else {
                 throw RPCError(.unavailable, "cannot write the import spool: \(String(cString: strerror(errno)))")
             }
