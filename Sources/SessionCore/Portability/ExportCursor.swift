@@ -57,6 +57,9 @@ public final class ExportCursor {
         db = connection
         self.request = request
         do {
+            // One pass over each table: a page is read once, so a big cache would only hold memory
+            // (the readers' 32 MiB) for as long as the export stays open.
+            try db.execute("PRAGMA cache_size=-2048")
             try db.execute("BEGIN")
             let sections: [PortableSection]
             let filter: ExportFilter
