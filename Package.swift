@@ -25,8 +25,10 @@ let package = Package(
     ],
     targets: [
         // C libraries from Debian packages: libzmq3-dev, libsqlite3-dev, zlib1g-dev.
+        // No pkgConfig: Debian's libzmq.pc adds `-isystem /usr/include/mit-krb5`, which SwiftPM refuses with
+        // a warning on every build; zmq.h is in /usr/include and the modulemap links libzmq itself.
         .systemLibrary(
-            name: "CZeroMQ", pkgConfig: "libzmq",
+            name: "CZeroMQ",
             providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",
@@ -40,6 +42,8 @@ let package = Package(
 
         // Thin Swift wrappers over the C libraries.
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], swiftSettings: strict),
+        // OS threads, a blocking queue and a latch: the broker's loops and brokerctl's prefetching.
+        .target(name: "Threading", dependencies: ["CSystem"], swiftSettings: strict),
         .target(name: "SQLite", dependencies: ["CSQLite"], swiftSettings: strict),
 
         // Exact cl100k_base token counting; the ranks file ships as a resource (see README).
@@ -57,7 +61,7 @@ let package = Package(
         .target(
             name: "BrokerServer",
             dependencies: [
-                "ZeroMQ", "SessionCore", "BrokerProtocol", "ModelProviders", "CSystem",
+                "ZeroMQ", "SessionCore", "BrokerProtocol", "ModelProviders", "CSystem", "Threading",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -85,14 +89,14 @@ let package = Package(
         .executableTarget(
             name: "brokerctl",
             dependencies: [
-                "BrokerClient", "BrokerProtocol", "SessionCore", "Gzip",
+                "BrokerClient", "BrokerProtocol", "SessionCore", "Gzip", "Threading",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
         .executableTarget(
             name: "broker-bench",
             dependencies: [
-                "BrokerServer", "BrokerClient", "SessionCore", "SQLite", "ZeroMQ", "CSystem", "Gzip",
+                "BrokerServer", "BrokerClient", "SessionCore", "SQLite", "ZeroMQ", "CSystem", "Gzip", "Threading",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -116,7 +120,8 @@ let package = Package(
         .testTarget(
             name: "BrokerServerTests",
             dependencies: [
-                "BrokerServer", "BrokerClient", "ZeroMQ", "ModelProviders", "AgentKit", "Gzip", "broker", "brokerctl", "ralph",
+                "BrokerServer", "BrokerClient", "ZeroMQ", "ModelProviders", "AgentKit", "Gzip", "broker", "brokerctl",
+                "ralph",
                 "pm-agent", "dev-agent", "qa-agent", "harness-agent", "merge-agent",
             ],
             swiftSettings: strict),

@@ -4,6 +4,7 @@ import Logging
 import ModelProviders
 import SQLite
 import SessionCore
+import Threading
 import ZeroMQ
 
 /// The endpoints a running broker is bound to (ephemeral `tcp://…:*` resolved to real ports).

@@ -1,5 +1,6 @@
 import BrokerProtocol
 import BrokerServer
+import Threading
 import ZeroMQ
 
 #if canImport(Glibc)

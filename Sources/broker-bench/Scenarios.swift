@@ -1,6 +1,7 @@
 import BrokerProtocol
 import BrokerServer
 import SessionCore
+import Threading
 import ZeroMQ
 
 #if canImport(Glibc)

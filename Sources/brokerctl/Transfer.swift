@@ -46,16 +46,13 @@ struct Transfer {
         else { throw UsageError("the broker answered export:open without an exportId") }
         var progress = ProgressBar(total: opened["totalRows"]?.intValue ?? 0, unit: unit, quiet: quiet)
         defer { progress.finish() }
+        // Pieces come as raw frames (neither side escapes them into a JSON string), read ahead on a thread.
+        let prefetch = try ExportPrefetch(
+            endpoint: client.endpoint, timeoutMs: client.timeoutMs, exportId: id, pieceBytes: Self.pieceBytes)
         do {
+            defer { prefetch.stop() }
             while true {
-                // The piece comes as a raw frame: neither side escapes it into a JSON string.
-                let piece = try client.call(
-                    "export:read",
-                    JSONObject([("exportId", .string(id)), ("maxBytes", .int(Self.pieceBytes)), ("dataFrame", true)]),
-                    data: nil)
-                guard let result = piece.result.objectValue, let data = piece.data,
-                    result["dataBytes"]?.intValue == Int64(data.count)
-                else { throw UsageError("the broker answered export:read without its data frame") }
+                let (result, data) = try prefetch.next()
                 try write(data)
                 progress.update(result["rows"]?.intValue ?? 0, bytes: result["bytes"]?.intValue ?? 0)
                 if result["done"]?.boolValue == true { return (opened, result) }

@@ -1,3 +1,4 @@
+import BrokerProtocol
 import SessionCore
 
 #if canImport(Glibc)

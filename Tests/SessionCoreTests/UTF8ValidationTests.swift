@@ -1,3 +1,4 @@
+import BrokerProtocol
 import Testing
 
 @testable import SessionCore

@@ -9,10 +9,10 @@ extension Reader {
             if byte == UInt8(ascii: "\"") {
                 let run = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                guard let text = String(validating: run, as: UTF8.self) else {
+                guard UTF8Validation.isValid(run) else {
                     throw JSONParseError(message: "string is not valid UTF-8", offset: start)
                 }
-                return text
+                return String(decoding: run, as: UTF8.self)
             }
             if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
             index += 1
@@ -38,10 +38,10 @@ extension Reader {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 index += 1
-                guard let text = String(validating: out, as: UTF8.self) else {
+                guard out.withUnsafeBufferPointer({ UTF8Validation.isValid($0) }) else {
                     throw JSONParseError(message: "string is not valid UTF-8", offset: start)
                 }
-                return text
+                return String(decoding: out, as: UTF8.self)
             }
             if byte < 0x20 { throw error("control character in string") }
             index += 1

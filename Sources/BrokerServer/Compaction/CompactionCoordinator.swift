@@ -1,5 +1,6 @@
 import BrokerProtocol
 import SessionCore
+import Threading
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,7 @@
 import BrokerProtocol
 import Logging
 import SessionCore
+import Threading
 
 /// The compaction thread: reads a session's snapshot, summarises it, and hands the swap to the writer.
 ///

@@ -1,5 +1,6 @@
 import BrokerProtocol
 import SessionCore
+import Threading
 import ZeroMQ
 
 /// What other threads tell the dispatcher.

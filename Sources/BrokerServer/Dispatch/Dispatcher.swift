@@ -1,6 +1,7 @@
 import BrokerProtocol
 import Logging
 import SessionCore
+import Threading
 import ZeroMQ
 
 /// The dispatcher thread: owns the workers ROUTER, the worker registry and the live jobs.

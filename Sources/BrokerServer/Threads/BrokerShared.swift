@@ -1,5 +1,6 @@
 import SessionCore
 import Synchronization
+import Threading
 
 /// What the broker's threads share: settings, the queues between them, and the stop signal.
 ///

@@ -1,5 +1,6 @@
 import BrokerProtocol
 import SessionCore
+import Threading
 import ZeroMQ
 
 /// The routing frames of a request (identity, and the empty delimiter a REQ client adds), sent back with the reply.

@@ -1,6 +1,7 @@
 import Logging
 import SQLite
 import SessionCore
+import Threading
 import ZeroMQ
 
 /// Start-up of the writer thread: its connection and the event PUB socket, then its loop.
