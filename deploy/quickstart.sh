@@ -39,6 +39,14 @@ run stats
 
 run events --since "$first_event" --count 6
 
+echo "== moving data: one session as Markdown, a whole-database backup, a gzipped trace bundle"
+run session export "$session" --format markdown --out data/session.md
+head -n 12 data/session.md; echo
+run export data/backup.json
+run traces export --out data/traces.jsonl.gz --session "$session"
+echo '$ gunzip -c data/traces.jsonl.gz | head -n 1 | jq -c .counts'
+gunzip -c data/traces.jsonl.gz | head -n 1 | jq -c .counts; echo
+
 echo "== the agent demo: five agents and ralph take a feature from plan to merged, on recorded answers"
 deploy/demo/run-demo.sh "$bin"
 

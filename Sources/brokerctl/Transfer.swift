@@ -105,7 +105,8 @@ struct Transfer {
     static func describe(_ stats: JSON?) -> String {
         let parts = (stats?.objectValue ?? JSONObject()).compactMap { pair -> String? in
             guard let count = pair.value.intValue, count > 0 else { return nil }
-            return "\(count) \(pair.key)"
+            // Section names are plurals: "1 session", "2 sessions".
+            return "\(count) \(count == 1 && pair.key.hasSuffix("s") ? String(pair.key.dropLast()) : pair.key)"
         }
         return parts.isEmpty ? "nothing" : parts.joined(separator: ", ")
     }
