@@ -82,6 +82,8 @@ final class Running: Sendable {
         let locks = try [configuration.apiEndpoint, configuration.eventsEndpoint, configuration.workersEndpoint]
             .compactMap(EndpointLock.acquire)
         let database = try DatabaseFile(path: configuration.databasePath, syncMode: configuration.syncMode)
+        let leftovers = OpenImport.removeLeftovers(databasePath: configuration.databasePath)
+        if leftovers > 0 { logger.notice("deleted \(leftovers) import spool(s) an earlier run left behind") }
         let counter = loadTokenCounter(logger: logger)
         let recount = try TokenRecount.reconcile(try database.openWriter(), counter: counter)
         if recount.recountedMessages > 0 {

@@ -104,6 +104,36 @@ struct BrokerProcessTests {
         #expect(done["state"]?.stringValue == "completed")
     }
 
+    @Test("kill -9 during an import, then restart: its spool is deleted, another database's spool is kept")
+    func killNineDuringImport() throws {
+        let broker = try BrokerProcess()
+        try broker.start()
+        let client = broker.client()
+        let importId = try #require(try client.call("import:begin", ["kind": "backup"])["importId"]?.stringValue)
+        _ = try client.call("import:write", ["importId": .string(importId), "seq": 0, "data": "{\"formatVersion\": 2"])
+        let spools = { () throws -> [String] in
+            try FileManager.default.contentsOfDirectory(atPath: broker.directory).filter { $0.hasSuffix(".spool") }
+                .sorted()
+        }
+        #expect(try spools() == ["broker.db.\(importId).spool"])
+        // A spool of another broker's database in the same folder is not this broker's to delete.
+        let other = "other.db.imp_01m00000000000000000000000.spool"
+        #expect(FileManager.default.createFile(atPath: broker.directory + "/" + other, contents: Data("{".utf8)))
+        let process = try #require(broker.process)
+        kill(process.processIdentifier, SIGKILL)
+        #expect(Processes.waitForExit(process, timeout: 10))
+
+        try broker.start()
+        defer {
+            broker.process?.terminate()
+            _ = broker.process.map { Processes.waitForExit($0, timeout: 15) }
+        }
+        #expect(try spools() == [other])
+        #expect(broker.log.contains("deleted 1 import spool(s)"))
+        let gone = try? broker.client().call("import:commit", ["importId": .string(importId)])
+        #expect(gone == nil)
+    }
+
     @Test("kill -9 while 6 clients write, then restart: every acknowledged message is there exactly once")
     func killNineLosesNothingAcknowledged() throws {
         let broker = try BrokerProcess()

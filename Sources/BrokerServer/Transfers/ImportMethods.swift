@@ -20,9 +20,7 @@ enum ImportMethods {
         if clear && kind != .backup {
             throw RPCError.invalidParams("'clear' applies only to a backup", field: "clear")
         }
-        let path = shared.database.path
-        let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
-        let upload = try OpenImport(kind: kind, clear: clear, directory: directory.isEmpty ? "/" : directory)
+        let upload = try OpenImport(kind: kind, clear: clear, databasePath: shared.database.path)
         let id = shared.transfers.add(upload)
         return JSON.object(JSONObject([("importId", .string(id))])).serialized
     }

@@ -133,11 +133,11 @@ final class OpenImport: Sendable {
     let state: Mutex<State>
     let lastUsed = Atomic<Int64>(Timestamp.monotonicMillis())
 
-    init(kind: ImportKind, clear: Bool, directory: String) throws(RPCError) {
+    init(kind: ImportKind, clear: Bool, databasePath: String) throws(RPCError) {
         id = Identifier.make("imp")
         self.kind = kind
         self.clear = clear
-        path = directory + "/.agentbroker-\(id).spool"
+        path = Self.spoolPrefix(databasePath: databasePath) + "\(id).spool"
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw RPCError(.unavailable, "cannot create the import spool \(path): \(String(cString: strerror(errno)))")
@@ -146,6 +146,29 @@ final class OpenImport: Sendable {
     }
 
     func touch() { lastUsed.store(Timestamp.monotonicMillis(), ordering: .relaxed) }
+
+    /// Spools sit beside the database and are named after it (`broker.db.imp_….spool`), so the broker
+    /// that holds the database's lock knows which ones are its own.
+    static func spoolPrefix(databasePath: String) -> String { databasePath + "." }
+
+    /// Deletes the spools of imports a crash or kill -9 left behind; call it holding the database's lock
+    /// and before any import begins. Returns how many were deleted.
+    static func removeLeftovers(databasePath: String) -> Int {
+        let slash = databasePath.lastIndex(of: "/")
+        let directory = slash.map { String(databasePath[..<$0]) } ?? "."
+        let prefix = String(spoolPrefix(databasePath: databasePath).split(separator: "/").last ?? "") + "imp_"
+        guard let folder = opendir(directory.isEmpty ? "/" : directory) else { return 0 }
+        defer { closedir(folder) }
+        var removed = 0
+        while let entry = readdir(folder) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasPrefix(prefix) && name.hasSuffix(".spool") else { continue }
+            if unlink((directory.isEmpty ? "" : directory) + "/" + name) == 0 { removed += 1 }
+        }
+        return removed
+    }
 
     /// Appends piece `seq`; the last piece again is acknowledged without appending (a retried write).
     func append(seq: Int64, _ data: [UInt8]) throws(RPCError) -> Int64 {
