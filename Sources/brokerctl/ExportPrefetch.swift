@@ -60,6 +60,9 @@ final class ExportPrefetch: Sendable {
 
     /// Stops asking for pieces and waits for the thread (at most the one call it has in flight).
     func stop() {
+        // Drop the unused room first: a closed queue still hands out what it holds. Only this thread
+        // adds room, so nothing can come between the two calls.
+        _ = room.takeAll()
         room.close()
         thread.join()
     }

@@ -55,7 +55,7 @@ struct Import: ParsableCommand {
         if clear && !yes { try confirmClear() }
         let input = try InputFile(file)
         let transfer = try Transfer(global, quiet: quiet)
-        let result = try transfer.upload(kind: "backup", clear: clear, size: input.size) {
+        let result = try transfer.upload(kind: "backup", clear: clear, input: input) {
             try input.read(Transfer.pieceBytes)
         }
         if quiet { return }
@@ -121,7 +121,7 @@ struct SessionImport: ParsableCommand {
     func run() throws {
         let input = try InputFile(file)
         let transfer = try Transfer(global, quiet: true)
-        let result = try transfer.upload(kind: "session", clear: false, size: input.size) {
+        let result = try transfer.upload(kind: "session", clear: false, input: input) {
             try input.read(Transfer.pieceBytes)
         }
         if global.json { return print(Pretty.json(.object(result))) }

@@ -89,10 +89,11 @@ struct TracesImport: ParsableCommand {
         var pending = head
         var finished = false
         let transfer = try Transfer(global, quiet: quiet)
-        let result = try transfer.upload(kind: "traces", clear: false, size: input.size) {
+        let result = try transfer.upload(kind: "traces", clear: false, input: input) {
             // Plain text goes up as it is; a gzip file is decompressed a block at a time.
             while !finished {
-                let raw = pending + (try input.read(Transfer.pieceBytes))
+                // A gzip block is read small (64 KiB inflate to about 1 MiB of JSONL), so memory stays flat.
+                let raw = pending + (try input.read(gzipped ? 64 << 10 : Transfer.pieceBytes))
                 pending = []
                 if raw.isEmpty {
                     finished = true

@@ -46,10 +46,10 @@ struct Transfer {
         else { throw UsageError("the broker answered export:open without an exportId") }
         var progress = ProgressBar(total: opened["totalRows"]?.intValue ?? 0, unit: unit, quiet: quiet)
         defer { progress.finish() }
-        // Pieces come as raw frames (neither side escapes them into a JSON string), read ahead on a thread.
-        let prefetch = try ExportPrefetch(
-            endpoint: client.endpoint, timeoutMs: client.timeoutMs, exportId: id, pieceBytes: Self.pieceBytes)
         do {
+            // Pieces come as raw frames (neither side escapes them into a JSON string), read ahead on a thread.
+            let prefetch = try ExportPrefetch(
+                endpoint: client.endpoint, timeoutMs: client.timeoutMs, exportId: id, pieceBytes: Self.pieceBytes)
             defer { prefetch.stop() }
             while true {
                 let (result, data) = try prefetch.next()
@@ -64,27 +64,34 @@ struct Transfer {
     }
 
     /// Uploads a file's text (`next` gives raw bytes until empty) and commits it; returns `import:commit`'s result.
-    func upload(kind: String, clear: Bool, size: Int64, next: () throws -> [UInt8]) throws -> JSONObject {
+    ///
+    /// The progress bar follows `input`'s bytes read (for a gzip file, the compressed bytes).
+    func upload(kind: String, clear: Bool, input: InputFile, next: () throws -> [UInt8]) throws -> JSONObject {
         var begin = JSONObject([("kind", .string(kind))])
         if clear { begin["clear"] = true }
         guard let id = try client.call("import:begin", begin)["importId"]?.stringValue else {
             throw UsageError("the broker answered import:begin without an importId")
         }
-        var progress = ProgressBar(total: size, unit: "bytes", quiet: quiet)
+        var progress = ProgressBar(total: input.size, unit: "bytes", quiet: quiet)
         do {
             var pieces = UTF8Pieces()
             var seq: Int64 = 0
-            var sent: Int64 = 0
             while true {
                 let bytes = try next()
                 let text = try pieces.next(bytes, final: bytes.isEmpty)
-                if !text.isEmpty {
+                // A block of gzip can inflate to more than a request may carry: send pieces of at most
+                // pieceBytes, each ending on a whole character.
+                var start = 0
+                while start < text.count {
+                    var end = min(text.count, start + Self.pieceBytes)
+                    while end < text.count && end > start + 1 && text[end] & 0xC0 == 0x80 { end -= 1 }
                     _ = try client.call(
-                        "import:write", JSONObject([("importId", .string(id)), ("seq", .int(seq))]), data: text)
+                        "import:write", JSONObject([("importId", .string(id)), ("seq", .int(seq))]),
+                        data: Array(text[start..<end]))
                     seq += 1
-                    sent += Int64(text.count)
-                    progress.update(sent, bytes: sent)
+                    start = end
                 }
+                progress.update(input.consumed, bytes: input.consumed)
                 if bytes.isEmpty { break }
             }
             progress.finish()
@@ -94,7 +101,8 @@ struct Transfer {
             guard let result = try client.call("import:commit", JSONObject([("importId", .string(id))])).objectValue
             else { throw UsageError("the broker answered import:commit without a result") }
             return result
-        } catch let error as UsageError {
+        } catch {
+            // Whatever stopped it (the file, the broker's answer), the spool is not left behind.
             progress.finish()
             _ = try? client.call("import:abort", JSONObject([("importId", .string(id))]))
             throw error

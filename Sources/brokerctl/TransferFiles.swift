@@ -65,6 +65,8 @@ final class InputFile {
     let path: String
     private let descriptor: Int32
     let size: Int64
+    /// Bytes read so far.
+    private(set) var consumed: Int64 = 0
 
     init(_ path: String) throws {
         self.path = path
@@ -82,6 +84,7 @@ final class InputFile {
         let n = bytes.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress!, count) }
         guard n >= 0 else { throw UsageError("cannot read \(path): \(String(cString: strerror(errno)))") }
         bytes.removeLast(count - n)
+        consumed += Int64(n)
         return bytes
     }
 }

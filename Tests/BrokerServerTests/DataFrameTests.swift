@@ -120,6 +120,30 @@ struct DataFrameTests {
                 == copy["messages"]?.arrayValue?.map { $0["content"] })
     }
 
+    @Test("a trace bundle that inflates past the request limit imports in pieces under it")
+    func compressibleBundle() throws {
+        let limit = 2 << 20
+        let source = try TestBroker { $0.maxRequestBytes = limit }
+        let id = try source.createSession()
+        let content = String(repeating: "same words again ", count: 60_000)  // about 1 MB, compresses ~1000x
+        for _ in 0..<3 {
+            try source.call(
+                "session:addMessage", ["sessionId": .string(id), "role": "user", "content": .string(content)])
+        }
+        let bundle = scratchDirectory() + "/bundle.jsonl.gz"
+        let exported = try source.ctl(["traces", "export", "--out", bundle, "--quiet"])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: bundle)[.size] as? Int)
+        #expect(size < limit / 8, "the bundle should be small: \(size) bytes")  // one read inflates past the limit
+
+        let target = try TestBroker { $0.maxRequestBytes = limit }
+        let imported = try target.ctl(["traces", "import", bundle, "--json"])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let all: JSONObject = ["sessionId": .string(id), "includeArchived": true]
+        let copy = try target.call("session:getMessages", all)["messages"]?.arrayValue ?? []
+        #expect(copy.count == 3 && copy.allSatisfy { $0["content"]?.stringValue == content })
+    }
+
     @Test("a data frame anywhere else, or a third frame, is invalid_request; an oversized one is too_large")
     func framing() throws {
         let broker = try TestBroker { $0.maxRequestBytes = 64 << 10 }

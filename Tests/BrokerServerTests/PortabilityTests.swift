@@ -101,6 +101,31 @@ struct PortabilityTests {
         #expect(try broker.error("export:read", ["exportId": .string(exportId)]).kind == .notFound)
     }
 
+    @Test("a job or compaction twice in a backup is the file's problem even where the broker has rows of its own")
+    func duplicatesIntoAnOccupiedBroker() throws {
+        let source = try TestBroker()
+        try source.call("job:submit", ["service": "nobody", "jobId": "job-a", "timeoutMs": 60_000])
+        try source.call("job:submit", ["service": "nobody", "jobId": "job-b", "timeoutMs": 60_000])
+        let text = try source.exportDocument(["kind": "backup"]).text
+        var lines = text.components(separatedBy: "\n")
+        let jobB = try #require(lines.firstIndex { $0.hasPrefix("{\"id\":\"job-b\"") })
+        // job-b's record is replaced by a second job-a: same count, one id twice.
+        let jobA = try #require(lines.first { $0.hasPrefix("{\"id\":\"job-a\"") })
+        lines[jobB] = jobA.hasSuffix(",") == lines[jobB].hasSuffix(",") ? jobA : String(jobA.dropLast())
+        let target = try TestBroker()
+        try target.call("job:submit", ["service": "nobody", "jobId": "job-z", "timeoutMs": 60_000])
+        let before = try target.rows()
+        let refused = try target.importRefusal(lines.joined(separator: "\n"))
+        #expect(refused.kind == .invalidParams, "\(refused)")
+        #expect(refused.details["location"]?["path"] == "jobs[1].id", "\(refused)")
+        #expect(refused.details.text("problem").contains("appears twice in the file"), "\(refused)")
+        #expect(try target.rows().tables == before.tables)
+        // A job the broker already has is a conflict with the broker, as before.
+        let taken = try TestBroker()
+        try taken.call("job:submit", ["service": "nobody", "jobId": "job-a", "timeoutMs": 60_000])
+        #expect(try taken.importRefusal(text).kind == .conflict)
+    }
+
     @Test("a refused backup names the first problem and where it is, and writes nothing")
     func refusalLocations() throws {
         let broker = try TestBroker()

@@ -106,4 +106,22 @@ struct TimestampParsingTests {
             #expect(Timestamp.parseISO8601(text) == millis, "\(millis) is written \(text)")
         }
     }
+
+    @Test("the representable range is exactly years -999999 to +999999, and its ends read back")
+    func representableEnds() {
+        let range = Timestamp.representable
+        #expect(Timestamp.iso8601(range.lowerBound) == "-999999-01-01T00:00:00.000Z")
+        #expect(Timestamp.iso8601(range.upperBound) == "+999999-12-31T23:59:59.999Z")
+        for millis in [range.lowerBound, range.lowerBound + 1, range.upperBound - 1, range.upperBound] {
+            #expect(Timestamp.parseISO8601(Timestamp.iso8601(millis)) == millis, "\(millis)")
+        }
+        // Outside: the parser refuses, and the writer clamps to an end (never an unreadable 7-digit year).
+        for text in [
+            "-1000000-12-31T23:59:59.999Z", "+1000000-01-01T00:00:00.000Z", "-999999-01-01T00:00:00.000+00:01",
+        ] {
+            #expect(Timestamp.parseISO8601(text) == nil, "\(text)")
+        }
+        #expect(Timestamp.iso8601(Int64.min) == Timestamp.iso8601(range.lowerBound))
+        #expect(Timestamp.iso8601(Int64.max) == Timestamp.iso8601(range.upperBound))
+    }
 }

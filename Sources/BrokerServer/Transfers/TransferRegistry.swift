@@ -164,7 +164,10 @@ final class OpenImport: Sendable {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
-            guard name.hasPrefix(prefix) && name.hasSuffix(".spool") else { continue }
+            // Exactly `<database>.imp_<id>.spool`, the id letters and digits: not `<database>.imp_x.db`'s spools.
+            guard name.hasPrefix(prefix) && name.hasSuffix(".spool") && name.count > prefix.count + 6,
+                name.dropFirst(prefix.count).dropLast(6).allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
+            else { continue }
             if unlink((directory.isEmpty ? "" : directory) + "/" + name) == 0 { removed += 1 }
         }
         return removed

@@ -27,6 +27,8 @@ final class ImportPass {
     /// The sections whose tables held rows before the write pass, and the sessions it created.
     private var occupied: Set<PortableSection> = []
     private var insertedSessions: Set<Int64> = []
+    private var insertedTasks: Set<String> = []
+    private var insertedJobs: Set<String> = []
     private let now = Timestamp.now()
 
     init(plan: ImportPlan, db: Connection?, counter: any TokenCounter, newSessionId: String? = nil) {
@@ -222,7 +224,7 @@ final class ImportPass {
         {
             return false
         }
-        let insert = try db.statement(
+        let insert = try db.cached(
             """
             INSERT INTO messages (session, seq, message_id, role,
             content, name, tool_call_id, metadata, tokens, session_tokens, created_at, prompt_tokens)
@@ -305,6 +307,7 @@ final class ImportPass {
             startedAt, finishedAt)
         try insertOrConflict(insert, .jobs, id, f, "id")
         guard db.changes > 0 else { return false }
+        if plan.kind == .backup { insertedJobs.insert(id) }
         if state == JobState.queued.rawValue || state == JobState.running.rawValue,
             let record = try JobRows.load(db, id: id)
         {
@@ -334,6 +337,7 @@ final class ImportPass {
             id, featureId, title, description, checks, dependsOn, workspace, state, iteration, sessionsJSON, failure,
             createdAt, updatedAt)
         try insertOrConflict(insert, .tasks, id, f, "id")
+        if plan.kind == .backup && db.changes > 0 { insertedTasks.insert(id) }
         return db.changes > 0
     }
 
@@ -429,17 +433,24 @@ final class ImportPass {
         }
     }
 
-    /// Whether a clash is with a row this import wrote: certain when the table was empty before it;
-    /// for messages, also when the row that holds the id belongs to a session this import created.
-    /// (Checked only after a clash, so validation needs no set of every id in the file.)
+    /// Whether a clash is with a row this import wrote: certain when the table was empty before it, or
+    /// when the row belongs to a session, task or job this import created (the broker had none of theirs).
+    /// (Checked only after a clash, so validation needs no set of every message id in the file.)
     private func clashIsWithinFile(_ section: PortableSection, _ f: RecordFields) throws -> Bool {
         guard plan.kind == .backup, let db else { return false }
         if !occupied.contains(section) { return true }
-        guard section == .messages else { return false }
-        let owner = try db.cached("SELECT session FROM messages WHERE message_id = ?")
-        owner.bind(1, try f.identifier("messageId"))
-        defer { owner.reset() }
-        return try owner.step() && insertedSessions.contains(owner.int(0))
+        switch section {
+        case .messages:
+            let owner = try db.cached("SELECT session FROM messages WHERE message_id = ?")
+            owner.bind(1, try f.identifier("messageId"))
+            defer { owner.reset() }
+            return try owner.step() && insertedSessions.contains(owner.int(0))
+        case .checkpoints, .compactions:
+            return sessions[try f.identifier("sessionId")].map(insertedSessions.contains) ?? false
+        case .taskIterations: return insertedTasks.contains(try f.identifier("taskId"))
+        case .jobs: return insertedJobs.contains(try f.identifier("id"))
+        case .sessions, .tasks, .events: return false  // validation finds those twice in a file; events renumber
+        }
     }
 
     private func existingRowID(_ db: Connection, _ sql: StaticString, _ id: String) throws -> Int64? {

@@ -25,7 +25,7 @@ public enum Timestamp {
     ///
     /// Years outside 0000–9999 use ISO 8601's expanded form (`+10000-01-01…`, `-0001-12-31…`);
     /// import refuses times outside this range rather than write one that cannot be read back.
-    public static let representable: ClosedRange<EpochMillis> = -31_619_087_683_200_000...31_494_784_780_799_999
+    public static let representable: ClosedRange<EpochMillis> = -31_619_087_596_800_000...31_494_784_780_799_999
 
     /// `2026-11-23T15:28:42.123Z` for an epoch time in milliseconds (UTC).
     public static func iso8601(_ millis: EpochMillis) -> String {
