@@ -78,19 +78,19 @@ struct Transfer {
             var seq: Int64 = 0
             while true {
                 let bytes = try next()
-                let text = try pieces.next(bytes, final: bytes.isEmpty)
-                // A block of gzip can inflate to more than a request may carry: send pieces of at most
-                // pieceBytes, each ending on a whole character.
+                // A block of gzip can inflate to more than a request may carry: pieceBytes at most go
+                // through UTF8Pieces at a time (which cuts them on whole characters).
                 var start = 0
-                while start < text.count {
-                    var end = min(text.count, start + Self.pieceBytes)
-                    while end < text.count && end > start + 1 && text[end] & 0xC0 == 0x80 { end -= 1 }
-                    _ = try client.call(
-                        "import:write", JSONObject([("importId", .string(id)), ("seq", .int(seq))]),
-                        data: Array(text[start..<end]))
-                    seq += 1
+                repeat {
+                    let end = min(bytes.count, start + Self.pieceBytes)
+                    let text = try pieces.next(Array(bytes[start..<end]), final: bytes.isEmpty)
+                    if !text.isEmpty {
+                        _ = try client.call(
+                            "import:write", JSONObject([("importId", .string(id)), ("seq", .int(seq))]), data: text)
+                        seq += 1
+                    }
                     start = end
-                }
+                } while start < bytes.count
                 progress.update(input.consumed, bytes: input.consumed)
                 if bytes.isEmpty { break }
             }

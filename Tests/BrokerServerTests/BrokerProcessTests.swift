@@ -44,6 +44,19 @@ struct BrokerProcessTests {
         func client(timeoutMs: Int = 2_000) -> RPCClient {
             RPCClient(endpoint: api, context: context, timeoutMs: timeoutMs, attempts: 1)
         }
+
+        /// kill -9, then waits for the process to be gone.
+        func killNine() throws {
+            let process = try #require(process)
+            kill(process.processIdentifier, SIGKILL)
+            #expect(Processes.waitForExit(process, timeout: 10))
+        }
+
+        /// SIGTERM, then waits up to 15 s for the exit.
+        func stop() {
+            process?.terminate()
+            _ = process.map { Processes.waitForExit($0, timeout: 15) }
+        }
     }
 
     @Test("SIGTERM: stops taking requests, commits, closes the database, exits 0")
@@ -66,8 +79,7 @@ struct BrokerProcessTests {
         try broker.start()
         let messages = try broker.client().call("session:getMessages", ["sessionId": .string(id)])
         #expect(messages["messages"]?.arrayValue?.first?["content"] == "before stop")
-        broker.process?.terminate()
-        _ = broker.process.map { Processes.waitForExit($0, timeout: 15) }
+        broker.stop()
     }
 
     @Test("kill -9 with a queued and a running job, then restart: both are dispatched again and complete")
@@ -83,15 +95,10 @@ struct BrokerProcessTests {
         for _ in 0..<100 where try client.call("job:get", ["jobId": "running"])["state"]?.stringValue != "running" {
             usleep(20_000)
         }
-        let process = try #require(broker.process)
-        kill(process.processIdentifier, SIGKILL)
-        #expect(Processes.waitForExit(process, timeout: 10))
+        try broker.killNine()
 
         try broker.start()
-        defer {
-            broker.process?.terminate()
-            _ = broker.process.map { Processes.waitForExit($0, timeout: 15) }
-        }
+        defer { broker.stop() }
         let second = try RawWorker(endpoint: workers, context: broker.context, service: "svc")
         var attempts: [String: Int64] = [:]
         for _ in 0..<2 {
@@ -119,15 +126,10 @@ struct BrokerProcessTests {
         // A spool of another broker's database in the same folder is not this broker's to delete.
         let other = "other.db.imp_01m00000000000000000000000.spool"
         #expect(FileManager.default.createFile(atPath: broker.directory + "/" + other, contents: Data("{".utf8)))
-        let process = try #require(broker.process)
-        kill(process.processIdentifier, SIGKILL)
-        #expect(Processes.waitForExit(process, timeout: 10))
+        try broker.killNine()
 
         try broker.start()
-        defer {
-            broker.process?.terminate()
-            _ = broker.process.map { Processes.waitForExit($0, timeout: 15) }
-        }
+        defer { broker.stop() }
         #expect(try spools() == [other])
         #expect(broker.log.contains("deleted 1 import spool(s)"))
         let gone = try? broker.client().call("import:commit", ["importId": .string(importId)])
@@ -169,9 +171,7 @@ struct BrokerProcessTests {
         }
         threads.forEach { $0.start() }
         usleep(700_000)
-        let process = try #require(broker.process)
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        try broker.killNine()
         stop.add()
         while stop.value < writers + 1 { usleep(10_000) }
         #expect(acknowledged.total > 0)
@@ -186,8 +186,7 @@ struct BrokerProcessTests {
             let seqs = page["messages"]?.arrayValue?.compactMap { $0["seq"]?.intValue } ?? []
             #expect(seqs == (0..<seqs.count).map { Int64($0 + 1) }, "sequence numbers have no gaps")
         }
-        broker.process?.terminate()
-        _ = broker.process.map { Processes.waitForExit($0, timeout: 15) }
+        broker.stop()
     }
 
     @Test("without its ranks file the broker runs on labelled approximate counts, and says so")
@@ -202,8 +201,7 @@ struct BrokerProcessTests {
         #expect((added["tokens"]?.intValue ?? 0) > 0)
         #expect(try client.call("session:estimateSize", ["sessionId": .string(id)])["exact"] == false)
         #expect(broker.log.contains("APPROXIMATE"))
-        broker.process?.terminate()
-        _ = broker.process.map { Processes.waitForExit($0, timeout: 15) }
+        broker.stop()
     }
 
     @Test("bad configuration and a database in use fail at start with a clear message")
@@ -222,8 +220,7 @@ struct BrokerProcessTests {
             ], timeout: 20)
         #expect(second.status == 1)
         #expect(second.stderr.contains("in use by another broker"))
-        broker.process?.terminate()
-        _ = broker.process.map { Processes.waitForExit($0, timeout: 15) }
+        broker.stop()
     }
 }
 

@@ -19,20 +19,25 @@ struct GzipTests {
         (0..<20_000).map { "{\"source\":\"messages\",\"entry\":{\"seq\":\($0),\"content\":\"hello world\"}}\n" }
             .joined().utf8)
 
-    /// Compresses `input` handed over in pieces of the given sizes (cycled), finishing with an empty piece.
-    static func compress(_ input: [UInt8], pieces: [Int], level: Int32 = 1) throws -> [UInt8] {
-        let compressor = try GzipCompressor(level: level)
-        var output: [UInt8] = []
+    /// Hands `input` to `body` in pieces of the given sizes, cycled.
+    static func inPieces(
+        _ input: [UInt8], _ pieces: [Int], _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) rethrows {
         var offset = 0
         var index = 0
         while offset < input.count {
             let size = min(pieces[index % pieces.count], input.count - offset)
             index += 1
-            try input[offset..<offset + size].withUnsafeBytes { bytes in
-                try compressor.compress(bytes) { output.append(contentsOf: $0) }
-            }
+            try input[offset..<offset + size].withUnsafeBytes(body)
             offset += size
         }
+    }
+
+    /// Compresses `input` handed over in pieces of the given sizes (cycled), finishing with an empty piece.
+    static func compress(_ input: [UInt8], pieces: [Int], level: Int32 = 1) throws -> [UInt8] {
+        let compressor = try GzipCompressor(level: level)
+        var output: [UInt8] = []
+        try inPieces(input, pieces) { bytes in try compressor.compress(bytes) { output.append(contentsOf: $0) } }
         try compressor.compress(UnsafeRawBufferPointer(start: nil, count: 0), finish: true) {
             output.append(contentsOf: $0)
         }
@@ -43,16 +48,7 @@ struct GzipTests {
     static func decompress(_ input: [UInt8], pieces: [Int]) throws -> (bytes: [UInt8], complete: Bool) {
         let decompressor = try GzipDecompressor()
         var output: [UInt8] = []
-        var offset = 0
-        var index = 0
-        while offset < input.count {
-            let size = min(pieces[index % pieces.count], input.count - offset)
-            index += 1
-            try input[offset..<offset + size].withUnsafeBytes { bytes in
-                try decompressor.decompress(bytes) { output.append(contentsOf: $0) }
-            }
-            offset += size
-        }
+        try inPieces(input, pieces) { bytes in try decompressor.decompress(bytes) { output.append(contentsOf: $0) } }
         return (output, decompressor.atMemberEnd)
     }
 

@@ -155,9 +155,10 @@ final class OpenImport: Sendable {
     /// and before any import begins. Returns how many were deleted.
     static func removeLeftovers(databasePath: String) -> Int {
         let slash = databasePath.lastIndex(of: "/")
-        let directory = slash.map { String(databasePath[..<$0]) } ?? "."
-        let prefix = String(spoolPrefix(databasePath: databasePath).split(separator: "/").last ?? "") + "imp_"
-        guard let folder = opendir(directory.isEmpty ? "/" : directory) else { return 0 }
+        let directory = slash.map { $0 == databasePath.startIndex ? "/" : String(databasePath[..<$0]) } ?? "."
+        let fileName = slash.map { String(databasePath[databasePath.index(after: $0)...]) } ?? databasePath
+        let prefix = spoolPrefix(databasePath: fileName) + "imp_"
+        guard let folder = opendir(directory) else { return 0 }
         defer { closedir(folder) }
         var removed = 0
         while let entry = readdir(folder) {
@@ -168,7 +169,7 @@ final class OpenImport: Sendable {
             guard name.hasPrefix(prefix) && name.hasSuffix(".spool") && name.count > prefix.count + 6,
                 name.dropFirst(prefix.count).dropLast(6).allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
             else { continue }
-            if unlink((directory.isEmpty ? "" : directory) + "/" + name) == 0 { removed += 1 }
+            if unlink(directory + "/" + name) == 0 { removed += 1 }
         }
         return removed
     }
