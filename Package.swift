@@ -45,6 +45,8 @@ let package = Package(
         // OS threads, a blocking queue and a latch: the broker's loops and brokerctl's prefetching.
         .target(name: "Threading", dependencies: ["CSystem"], swiftSettings: strict),
         .target(name: "SQLite", dependencies: ["CSQLite"], swiftSettings: strict),
+        // CurveZMQ certificates in ZeroMQ's ZPL files (CZMQ's and pyzmq's forms): every process that speaks CURVE.
+        .target(name: "CurveCertificates", dependencies: ["ZeroMQ", "BrokerProtocol"], swiftSettings: strict),
 
         // Exact cl100k_base token counting; the ranks file ships as a resource (see README).
         .target(name: "Tokenizer", resources: [.copy("Resources/cl100k_base.tiktoken")], swiftSettings: strict),
@@ -62,13 +64,15 @@ let package = Package(
             name: "BrokerServer",
             dependencies: [
                 "ZeroMQ", "SessionCore", "BrokerProtocol", "ModelProviders", "CSystem", "Threading",
-                .product(name: "Logging", package: "swift-log"),
+                "CurveCertificates", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         // Models behind one interface: OpenAI-compatible, Anthropic, a local command, recorded answers.
         .target(name: "ModelProviders", dependencies: ["BrokerProtocol"], swiftSettings: strict),
         // Client side: request with time-out and retry, event subscriber.
-        .target(name: "BrokerClient", dependencies: ["ZeroMQ", "BrokerProtocol"], swiftSettings: strict),
+        .target(
+            name: "BrokerClient", dependencies: ["ZeroMQ", "BrokerProtocol", "CurveCertificates"],
+            swiftSettings: strict),
         // The five agent roles, their shared runtime (options, model turns, git, shell) and the Ralph Loop.
         .target(
             name: "AgentKit",
@@ -89,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "brokerctl",
             dependencies: [
-                "BrokerClient", "BrokerProtocol", "SessionCore", "Gzip", "Threading",
+                "BrokerClient", "BrokerProtocol", "SessionCore", "Gzip", "Threading", "CurveCertificates",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -113,7 +117,7 @@ let package = Package(
         .testTarget(
             name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Fixtures/token-fixtures.json")],
             swiftSettings: strict),
-        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"], swiftSettings: strict),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "CurveCertificates"], swiftSettings: strict),
         .testTarget(name: "ModelProvidersTests", dependencies: ["ModelProviders"], swiftSettings: strict),
         .testTarget(name: "BrokerProtocolTests", dependencies: ["BrokerProtocol"], swiftSettings: strict),
         .testTarget(name: "SessionCoreTests", dependencies: ["SessionCore"], swiftSettings: strict),

@@ -29,17 +29,19 @@ public enum AgentMain {
         signal(SIGINT) { _ in agentStopSignal.signal() }
         signal(SIGTERM) { _ in agentStopSignal.signal() }
 
+        let curve = try options.broker.curveKeys { log("warning: \($0)") }
         let context = try ZMQContext(ioThreads: 1)
         let api = options.broker.apiEndpoint
         var workerSettings = WorkerSettings(endpoint: options.broker.workersEndpoint, service: service, name: name)
+        workerSettings.curve = curve
         workerSettings.heartbeatMs = options.heartbeatMs
         workerSettings.liveness = options.liveness
         let runtime = WorkerRuntime(settings: workerSettings, context: context, log: log)
         log(
-            "serving '\(service)' at \(workerSettings.endpoint) (api \(api))"
+            "serving '\(service)' at \(workerSettings.endpoint) (api \(api)\(curve == nil ? "" : ", CURVE"))"
                 + (settings.map { ", model: \($0)" } ?? ", no model"))
         try runtime.run(stop: agentStopSignal) { job in
-            let link = BrokerLink(endpoint: api, context: context)
+            let link = BrokerLink(endpoint: api, context: context, curve: curve)
             let jobContext = JobContext(job: job, link: link, modelSettings: settings, log: log)
             log("job \(job.jobId) (attempt \(job.attempt)) started")
             do throws(AgentError) {

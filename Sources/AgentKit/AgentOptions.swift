@@ -1,6 +1,8 @@
 import ArgumentParser
+import BrokerClient
 import BrokerProtocol
 import ModelProviders
+import ZeroMQ
 
 /// Where the broker is: the same flags, environment and defaults as the broker itself.
 public struct BrokerEndpointOptions: ParsableArguments {
@@ -8,8 +10,19 @@ public struct BrokerEndpointOptions: ParsableArguments {
     public var api: String?
     @Option(help: "The broker's workers endpoint (env BROKER_WORKERS; default tcp://127.0.0.1:5557).")
     public var workers: String?
+    @Option(help: "This client's CURVE .key_secret file, for a broker with keys (env BROKER_CURVE_KEY).")
+    public var curveKey: String?
+    @Option(help: "The broker's public CURVE .key file (env BROKER_CURVE_SERVER_KEY).")
+    public var curveServerKey: String?
 
     public init() {}
+
+    /// The CURVE keys from the flags or `BROKER_CURVE_KEY`/`BROKER_CURVE_SERVER_KEY`; nil for a plain broker.
+    public func curveKeys(warn: (String) -> Void) throws(AgentError) -> CurveClientKeys? {
+        do { return try ClientKeys.load(keyFile: curveKey, serverKeyFile: curveServerKey, warn: warn) } catch {
+            throw AgentError("\(error)")
+        }
+    }
 
     public var apiEndpoint: String { api ?? ProcessIO.environment("BROKER_API") ?? "tcp://127.0.0.1:5555" }
     public var workersEndpoint: String {

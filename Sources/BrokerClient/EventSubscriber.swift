@@ -15,9 +15,12 @@ public struct ReceivedEvent: Sendable {
 public final class EventSubscriber {
     private let socket: ZMQSocket
 
-    /// Connects and subscribes to each prefix ("" or an empty list: everything).
-    public init(endpoint: String, context: ZMQContext, prefixes: [String] = [""]) throws(ZMQError) {
+    /// Connects and subscribes to each prefix ("" or an empty list: everything), with CURVE keys when given.
+    public init(endpoint: String, context: ZMQContext, prefixes: [String] = [""], curve: CurveClientKeys? = nil)
+        throws(ZMQError)
+    {
         socket = try ZMQSocket(context: context, type: .sub)
+        try socket.secure(curve)
         for prefix in prefixes.isEmpty ? [""] : prefixes { try socket.subscribe(prefix) }
         try socket.connect(endpoint)
     }

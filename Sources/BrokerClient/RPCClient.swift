@@ -5,16 +5,21 @@ import ZeroMQ
 public enum ClientError: Error, CustomStringConvertible, Sendable {
     /// The broker answered with a JSON-RPC error.
     case rpc(RPCError)
-    /// No reply after every attempt: the broker is down, unreachable, or dropped the request.
-    case unreachable(endpoint: String, attempts: Int, timeoutMs: Int)
+    /// No reply after every attempt: the broker is down, unreachable, or dropped the request; with CURVE,
+    /// also a broker that does not know the client's key, or a wrong server key (`secured`).
+    case unreachable(endpoint: String, attempts: Int, timeoutMs: Int, secured: Bool = false)
     /// The socket could not be made or connected.
     case transport(ZMQError)
 
     public var description: String {
         switch self {
         case .rpc(let error): error.message
-        case .unreachable(let endpoint, let attempts, let timeoutMs):
-            "no reply from the broker at \(endpoint) after \(attempts) attempts of \(timeoutMs) ms"
+        case .unreachable(let endpoint, let attempts, let timeoutMs, let secured):
+            secured
+                ? "no answer: the broker may not know this key, or the server key is wrong "
+                    + "(\(endpoint), \(attempts) attempts of \(timeoutMs) ms)"
+                : "no reply from the broker at \(endpoint) after \(attempts) attempts of \(timeoutMs) ms "
+                    + "(if it requires CURVE keys, give --curve-key and --curve-server-key)"
         case .transport(let error): "transport error: \(error)"
         }
     }
@@ -31,13 +36,18 @@ public final class RPCClient {
     public let endpoint: String
     public var timeoutMs: Int
     public var attempts: Int
+    /// CURVE keys (RFC 26) for a broker that requires them; nil speaks plain ZeroMQ.
+    public let curve: CurveClientKeys?
     private let context: ZMQContext
     private var socket: ZMQSocket?
     private var nextId: Int64 = 1
 
-    public init(endpoint: String, context: ZMQContext, timeoutMs: Int = 5_000, attempts: Int = 3) {
+    public init(
+        endpoint: String, context: ZMQContext, timeoutMs: Int = 5_000, attempts: Int = 3, curve: CurveClientKeys? = nil
+    ) {
         self.endpoint = endpoint
         self.context = context
+        self.curve = curve
         self.timeoutMs = timeoutMs
         self.attempts = max(1, attempts)
     }
@@ -99,13 +109,14 @@ public final class RPCClient {
             // Time-out: start over on a fresh socket so a late reply cannot be mistaken for the next one.
             self.socket = nil
         }
-        throw .unreachable(endpoint: endpoint, attempts: attempts, timeoutMs: timeoutMs)
+        throw .unreachable(endpoint: endpoint, attempts: attempts, timeoutMs: timeoutMs, secured: curve != nil)
     }
 
     private func connected() throws(ClientError) -> ZMQSocket {
         if let socket { return socket }
         do {
             let socket = try ZMQSocket(context: context, type: .dealer)
+            try socket.secure(curve)
             try socket.connect(endpoint)
             self.socket = socket
             return socket

@@ -30,6 +30,8 @@ public struct WorkerSettings: Sendable {
     /// First and longest wait before reconnecting to a lost broker.
     public var reconnectInitialMs: Int64 = 250
     public var reconnectMaxMs: Int64 = 5_000
+    /// CURVE keys for a broker that requires them; nil speaks plain ZeroMQ.
+    public var curve: CurveClientKeys?
 
     public init(endpoint: String, service: String, name: String) {
         self.endpoint = endpoint
@@ -67,6 +69,8 @@ public final class WorkerRuntime {
         try connect()
         var brokerDeadline = now() + settings.heartbeatMs * settings.liveness
         var nextHeartbeat = now() + settings.heartbeatMs
+        // Whether the broker has said anything on this connection yet.
+        var heard = false
         while true {
             guard let socket else { break }
             var poller = ZMQPoller()
@@ -83,12 +87,16 @@ public final class WorkerRuntime {
             if ready.contains(0) {
                 while let frames = try socket.receive(dontWait: true) {
                     brokerDeadline = now() + settings.heartbeatMs * settings.liveness
-                    backoff = settings.reconnectInitialMs
                     if handle(frames, handler: handler) == .reconnect {
-                        log("the broker said DISCONNECT; reconnecting")
+                        // Straight after READY, DISCONNECT is a refusal: back off instead of asking again at once.
+                        log(
+                            "the broker said DISCONNECT; reconnecting"
+                                + (heard ? "" : " (right after READY: this key may not serve '\(settings.service)')"))
                         brokerDeadline = 0
                         break
                     }
+                    backoff = settings.reconnectInitialMs
+                    heard = true
                 }
             }
             if now() >= nextHeartbeat {
@@ -96,7 +104,10 @@ public final class WorkerRuntime {
                 nextHeartbeat = now() + settings.heartbeatMs
             }
             if now() >= brokerDeadline {
-                log("no word from the broker at \(settings.endpoint); reconnecting in \(backoff) ms")
+                let hint =
+                    settings.curve != nil && !heard
+                    ? " (no answer: the broker may not know this key, or the server key is wrong)" : ""
+                log("no word from the broker at \(settings.endpoint)\(hint); reconnecting in \(backoff) ms")
                 socket.close()
                 self.socket = nil
                 generation += 1
@@ -106,6 +117,7 @@ public final class WorkerRuntime {
                 if !(try pause.poll(timeoutMs: Int(backoff))).isEmpty { return }
                 backoff = min(backoff * 2, settings.reconnectMaxMs)
                 try connect()
+                heard = false
                 brokerDeadline = now() + settings.heartbeatMs * settings.liveness
                 nextHeartbeat = now() + settings.heartbeatMs
             }
@@ -170,6 +182,7 @@ public final class WorkerRuntime {
 
     private func connect() throws(ZMQError) {
         let socket = try ZMQSocket(context: context, type: .dealer)
+        try socket.secure(settings.curve)
         try socket.connect(settings.endpoint)
         self.socket = socket
         let metadata = JSONObject([

@@ -33,6 +33,15 @@ public final class Broker: Sendable {
     /// The endpoints bound by `start()`.
     public var endpoints: BoundEndpoints? { state.current?.endpoints }
 
+    /// Reads the CURVE clients directory again (what SIGHUP does): keys removed there are refused from their
+    /// next request on, their workers are dropped, and subscribers handshake again. Returns false when the
+    /// broker has no keys to reload.
+    @discardableResult
+    public func reloadKeys() -> Bool {
+        guard let running = state.current else { return false }
+        return running.reloadKeys(logger: logger)
+    }
+
     /// Opens the database, binds the endpoints and starts serving.
     @discardableResult
     public func start() throws -> BoundEndpoints {
@@ -79,6 +88,21 @@ final class Running: Sendable {
 
     static func start(configuration: BrokerConfiguration, logger: Logger) throws -> Running {
         csystem_keep_large_allocations_in_heap()
+        // Keys and protected mode are settled before anything is opened, so a refused start leaves nothing behind.
+        let security = try BrokerSecurity.load(configuration.security, logger: logger)
+        if security == nil {
+            if configuration.security.insecure {
+                let exposed = [configuration.apiEndpoint, configuration.eventsEndpoint, configuration.workersEndpoint]
+                    .filter { !ProtectedMode.isLocal($0) }
+                if !exposed.isEmpty {
+                    let list = exposed.joined(separator: ", ")
+                    logger.warning(
+                        "insecure: \(list) serve other hosts without authentication or encryption; anyone who reaches them can read and change every session")
+                }
+            } else {
+                try ProtectedMode.check(configuration)
+            }
+        }
         let locks = try [configuration.apiEndpoint, configuration.eventsEndpoint, configuration.workersEndpoint]
             .compactMap(EndpointLock.acquire)
         let database = try DatabaseFile(path: configuration.databasePath, syncMode: configuration.syncMode)
@@ -89,12 +113,25 @@ final class Running: Sendable {
         if recount.recountedMessages > 0 {
             logger.notice("recounted \(recount.recountedMessages) stored messages with the exact tokenizer")
         }
-        let shared = BrokerShared(configuration: configuration, database: database, counter: counter)
+        let shared = BrokerShared(configuration: configuration, database: database, counter: counter, security: security)
         let summarizer = try configuration.compaction.model.map { settings in
             ModelSummarizer(provider: try settings.makeProvider(environment: ProcessIO.environment()))
         }
         let context = try ZMQContext(ioThreads: 1)
         var threads: [NamedThread] = []
+        if let security {
+            // The ZAP handler is bound before any endpoint, so no handshake is ever let through unchecked.
+            let zapStarted = Latch<Result<String, BrokerStartError>>()
+            threads.append(
+                NamedThread(name: "broker-zap") {
+                    ZAPHandler.start(
+                        context: context, security: security, shared: shared, started: zapStarted, logger: logger)
+                })
+            if case .failure(let error) = zapStarted.wait() {
+                Self.abandon(shared, threads)
+                throw error
+            }
+        }
 
         // Each thread creates its own sockets and connections, then reports how its start went.
         let writerStarted = Latch<Result<String, BrokerStartError>>()
@@ -183,6 +220,22 @@ final class Running: Sendable {
         shared.readQueue.close()
         shared.compactions.queue.close()
         for thread in threads { thread.join() }
+    }
+
+    func reloadKeys(logger: Logger) -> Bool {
+        guard let security = shared.security else {
+            logger.notice("auth: no CURVE keys configured; nothing to reload")
+            return false
+        }
+        guard let change = security.reload(logger: logger) else { return true }
+        shared.emit(
+            Topic.authReloaded,
+            JSONObject([
+                ("keys", .int(Int64(security.keyring.count))), ("added", .int(Int64(change.added.count))),
+                ("removed", .int(Int64(change.removed.count))), ("changed", .int(Int64(change.changed.count))),
+            ]))
+        if change.narrowsAccess { shared.dispatch.post(.keysChanged) }
+        return true
     }
 
     func stop(logger: Logger) {

@@ -112,6 +112,18 @@ public final class ZMQSocket {
 
     // MARK: Receiving
 
+    /// Receives one whole multipart message and the ZAP user id of the connection it came on.
+    ///
+    /// The user id is what the ZAP handler answered for the peer's handshake
+    /// (RFC 27), read with `zmq_msg_gets("User-Id")`; nil on a socket without
+    /// authentication. Returns nil when nothing is there, as `receive` does.
+    public func receiveWithUserID(dontWait: Bool = false) throws(ZMQError) -> (frames: [ZMQFrame], userID: String?)? {
+        guard let frames = try receive(dontWait: dontWait) else { return nil }
+        // The last frame came from the peer's connection (a ROUTER makes up the first), so it carries the metadata.
+        guard let value = zmq_msg_gets(message, "User-Id") else { return (frames, nil) }
+        return (frames, String(cString: value))
+    }
+
     /// Receives one whole multipart message.
     ///
     /// Returns nil when nothing is there: with `dontWait`, or when ZMQ_RCVTIMEO passes.

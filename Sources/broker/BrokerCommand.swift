@@ -15,7 +15,11 @@ struct BrokerCommand: ParsableCommand {
         abstract: "The AgentBroker daemon: durable LLM agent sessions over ZeroMQ.",
         discussion: """
             Each setting comes from its flag, else its environment variable, else the configuration file \
-            (--config or BROKER_CONFIG, JSON), else the default. SIGINT or SIGTERM stops it gracefully.
+            (--config or BROKER_CONFIG, JSON), else the default. SIGINT or SIGTERM stops it gracefully; \
+            SIGHUP reads the CURVE clients directory again.
+
+            Without --curve-secret-key the broker serves only this host (protected mode): it refuses to start \
+            when an endpoint binds anything but loopback or ipc://, unless --insecure is given.
             """)
 
     @Option(help: "ROUTER endpoint for clients (env BROKER_API; default tcp://127.0.0.1:5555).")
@@ -32,11 +36,19 @@ struct BrokerCommand: ParsableCommand {
     var config: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (env BROKER_LOG_LEVEL).")
     var logLevel: String?
+    @Option(
+        help: "The broker's CURVE .key_secret file: every endpoint then requires CURVE (env BROKER_CURVE_SECRET_KEY).")
+    var curveSecretKey: String?
+    @Option(help: "Folder of authorized client .key files with their roles (env BROKER_CURVE_CLIENTS).")
+    var curveClients: String?
+    @Flag(help: "Serve non-loopback endpoints without CURVE keys (config insecure: true). Anyone reaching them owns them.")
+    var insecure = false
 
     func run() throws {
         let environment = ProcessIO.environment()
         let overrides = ConfigurationOverrides(
-            api: api, events: events, workers: workers, db: db, sync: sync, logLevel: logLevel, configFile: config)
+            api: api, events: events, workers: workers, db: db, sync: sync, logLevel: logLevel, configFile: config,
+            curveSecretKey: curveSecretKey, curveClients: curveClients, insecure: insecure)
         let configuration: BrokerConfiguration
         do {
             configuration = try BrokerConfiguration.resolve(flags: overrides, environment: environment)
@@ -59,6 +71,7 @@ struct BrokerCommand: ParsableCommand {
         sigemptyset(&signals)
         sigaddset(&signals, SIGINT)
         sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGHUP)
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
         let broker = Broker(configuration: configuration, logger: logger)
@@ -69,7 +82,12 @@ struct BrokerCommand: ParsableCommand {
             throw ExitCode(1)
         }
         var received: Int32 = 0
-        sigwait(&signals, &received)
+        while true {
+            sigwait(&signals, &received)
+            guard received == SIGHUP else { break }
+            logger.info("received SIGHUP, reloading the CURVE clients directory")
+            broker.reloadKeys()
+        }
         logger.info("received \(received == SIGINT ? "SIGINT" : "SIGTERM"), shutting down")
         broker.stop()
     }

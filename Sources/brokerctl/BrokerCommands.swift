@@ -48,9 +48,6 @@ struct Events: ParsableCommand {
     @Argument(help: "Topic prefixes to show (all when none).")
     var prefixes: [String] = []
 
-    @Option(help: "The broker's events endpoint (env BROKER_EVENTS; default tcp://127.0.0.1:5556).")
-    var events: String?
-
     @Option(help: "First replay persisted events after this sequence number (events:since), then go live.")
     var since: Int64?
 
@@ -61,9 +58,9 @@ struct Events: ParsableCommand {
     var noFollow = false
 
     func run() throws {
-        let endpoint = events ?? ProcessIO.environment("BROKER_EVENTS") ?? "tcp://127.0.0.1:5556"
         let context = try ZMQContext()
-        let subscriber = try EventSubscriber(endpoint: endpoint, context: context, prefixes: prefixes)
+        let subscriber = try EventSubscriber(
+            endpoint: global.eventsEndpoint, context: context, prefixes: prefixes, curve: try global.curveKeys())
         var printed = 0
         var lastSeq: Int64 = 0
         func show(_ body: JSON) -> Bool {

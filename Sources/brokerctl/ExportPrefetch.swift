@@ -21,14 +21,16 @@ final class ExportPrefetch: Sendable {
     private let fetched: WorkQueue<Fetched>
     private let thread: NamedThread
 
-    init(endpoint: String, timeoutMs: Int, exportId: String, pieceBytes: Int, depth: Int = 2) throws {
+    init(
+        endpoint: String, curve: CurveClientKeys?, timeoutMs: Int, exportId: String, pieceBytes: Int, depth: Int = 2
+    ) throws {
         let context = try ZMQContext()
         let (room, fetched) = (WorkQueue<Bool>(), WorkQueue<Fetched>())
         (self.room, self.fetched) = (room, fetched)
         for _ in 0..<depth { room.push(true) }
         thread = NamedThread(name: "export-reads") {
             // Its own socket: RPCClient belongs to one thread. The export is named by its id, not the socket.
-            let client = RPCClient(endpoint: endpoint, context: context, timeoutMs: timeoutMs, attempts: 1)
+            let client = RPCClient(endpoint: endpoint, context: context, timeoutMs: timeoutMs, attempts: 1, curve: curve)
             let params = JSONObject([
                 ("exportId", .string(exportId)), ("maxBytes", .int(Int64(pieceBytes))), ("dataFrame", true),
             ])

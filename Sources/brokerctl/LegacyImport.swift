@@ -14,9 +14,7 @@ final class LegacyBroker {
             throw UsageError("--timeout and --retries must be positive")
         }
         context = try ZMQContext()
-        client = RPCClient(
-            endpoint: global.apiEndpoint, context: context, timeoutMs: Int(global.timeout * 1000),
-            attempts: global.retries)
+        client = try global.client(context: context, timeoutMs: Int(global.timeout * 1000), attempts: global.retries)
     }
 
     func call(_ method: String, _ params: JSONObject) throws(ClientError) -> JSON {

@@ -19,7 +19,8 @@ enum BrokerctlMain {
     static func main() {
         let command: any ParsableCommand
         do {
-            command = try Brokerctl.parseAsRoot()
+            let arguments = ConnectionArguments.reorder(Array(CommandLine.arguments.dropFirst()), root: Brokerctl.self)
+            command = try Brokerctl.parseAsRoot(arguments)
         } catch {
             let code = Brokerctl.exitCode(for: error)
             if code == .success { Brokerctl.exit(withError: error) }  // --help, --version: printed, exit 0
@@ -62,6 +63,6 @@ struct Brokerctl: ParsableCommand {
         subcommands: [
             Ping.self, Stats.self, SessionCommand.self, CheckpointCommand.self, Events.self, TokensCommand.self,
             TaskCommand.self, JobCommand.self, WorkerCommand.self, Export.self, Import.self, TracesCommand.self,
-            MigrateCommand.self,
+            MigrateCommand.self, KeysCommand.self,
         ])
 }

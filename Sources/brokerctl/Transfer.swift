@@ -19,9 +19,8 @@ struct Transfer {
     init(_ global: GlobalOptions, quiet: Bool) throws {
         guard global.timeout > 0 else { throw UsageError("--timeout must be positive") }
         // One socket for the whole transfer. A piece is not sent twice: a repeated export:read would skip one.
-        client = RPCClient(
-            endpoint: global.apiEndpoint, context: try ZMQContext(), timeoutMs: Int(max(global.timeout, 60) * 1000),
-            attempts: 1)
+        client = try global.client(
+            context: try ZMQContext(), timeoutMs: Int(max(global.timeout, 60) * 1000), attempts: 1)
         self.quiet = quiet || global.json
     }
 
@@ -49,7 +48,8 @@ struct Transfer {
         do {
             // Pieces come as raw frames (neither side escapes them into a JSON string), read ahead on a thread.
             let prefetch = try ExportPrefetch(
-                endpoint: client.endpoint, timeoutMs: client.timeoutMs, exportId: id, pieceBytes: Self.pieceBytes)
+                endpoint: client.endpoint, curve: client.curve, timeoutMs: client.timeoutMs, exportId: id,
+                pieceBytes: Self.pieceBytes)
             defer { prefetch.stop() }
             while true {
                 let (result, data) = try prefetch.next()

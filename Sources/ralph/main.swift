@@ -4,7 +4,7 @@ import BrokerProtocol
 import Foundation
 import ZeroMQ
 
-/// Exit codes: 0 every task done, 1 a task failed, 2 a usage or broker error.
+/// Exit codes: 0 every task done, 1 a task failed, 2 a usage or broker error, 3 the broker did not answer.
 @main
 enum RalphMain {
     static func main() {
@@ -22,6 +22,9 @@ enum RalphMain {
             exit(0)
         } catch let error as ExitCode {
             exit(error.rawValue)
+        } catch let error as AgentError where error.unreachable {
+            FileHandle.standardError.write(Data("ralph: \(error)\n".utf8))
+            exit(3)
         } catch {
             if Ralph.exitCode(for: error) == .success { Ralph.exit(withError: error) }
             FileHandle.standardError.write(Data("ralph: \(error)\n".utf8))
@@ -47,7 +50,10 @@ struct RalphOptions: ParsableArguments {
     @Option(help: "Seconds one agent job may take before it fails.")
     var jobTimeout: Int64 = 1_800
 
-    func link(_ context: ZMQContext) -> BrokerLink { BrokerLink(endpoint: broker.apiEndpoint, context: context) }
+    func link(_ context: ZMQContext) throws -> BrokerLink {
+        let curve = try broker.curveKeys { say("ralph: warning: \($0)") }
+        return BrokerLink(endpoint: broker.apiEndpoint, context: context, curve: curve)
+    }
 }
 
 /// Progress goes to standard output as it happens (unbuffered, so a pipe shows it live).
@@ -79,7 +85,7 @@ extension Ralph {
             }
             let repoPath = URL(fileURLWithPath: repo).standardizedFileURL.path
             let context = try ZMQContext(ioThreads: 1)
-            let link = options.link(context)
+            let link = try options.link(context)
             let jobs = JobRunner(link: link, jobTimeoutMs: options.jobTimeout * 1000, print: say)
             say("[\(feature)] planning with the PM agent")
             let result = try jobs.run(
@@ -116,7 +122,7 @@ extension Ralph {
 
         func run() throws {
             let context = try ZMQContext(ioThreads: 1)
-            let link = options.link(context)
+            let link = try options.link(context)
             let tasks: [JSONObject]
             if let feature {
                 tasks =
@@ -145,7 +151,7 @@ extension Ralph {
 
         func run() throws {
             let context = try ZMQContext(ioThreads: 1)
-            let link = options.link(context)
+            let link = try options.link(context)
             let tasks =
                 (try link.call("task:list", JSONObject([("featureId", .string(feature))]))["tasks"]?.arrayValue ?? [])
                 .compactMap(\.objectValue)

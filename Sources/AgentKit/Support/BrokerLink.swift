@@ -5,15 +5,20 @@ import ZeroMQ
 /// Why an agent's job (or a ralph step) failed; the message is what the user reads.
 public struct AgentError: Error, CustomStringConvertible, Sendable {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    /// The broker never answered (down, or with CURVE: a key it does not know, or a wrong server key).
+    public let unreachable: Bool
+    public init(_ description: String, unreachable: Bool = false) {
+        self.description = description
+        self.unreachable = unreachable
+    }
 }
 
 /// The calls agents and ralph make on the broker's api endpoint. One per thread (it owns a socket).
 public final class BrokerLink {
     let client: RPCClient
 
-    public init(endpoint: String, context: ZMQContext, timeoutMs: Int = 10_000) {
-        client = RPCClient(endpoint: endpoint, context: context, timeoutMs: timeoutMs, attempts: 3)
+    public init(endpoint: String, context: ZMQContext, timeoutMs: Int = 10_000, curve: CurveClientKeys? = nil) {
+        client = RPCClient(endpoint: endpoint, context: context, timeoutMs: timeoutMs, attempts: 3, curve: curve)
     }
 
     /// Calls `method`; an RPC error or an unreachable broker becomes an `AgentError` naming the method.
@@ -25,8 +30,13 @@ public final class BrokerLink {
         do {
             return try client.call(method, params).objectValue ?? JSONObject()
         } catch {
-            throw AgentError("\(method): \(error)")
+            throw Self.agentError(method, error)
         }
+    }
+
+    static func agentError(_ method: String, _ error: ClientError) -> AgentError {
+        if case .unreachable = error { return AgentError("\(method): \(error)", unreachable: true) }
+        return AgentError("\(method): \(error)")
     }
 
     /// The error kind when `method` failed with one (`not_found`), else nil; other failures throw.
@@ -37,7 +47,7 @@ public final class BrokerLink {
             return try client.call(method, params).objectValue ?? JSONObject()
         } catch {
             if case .rpc(let rpcError) = error, rpcError.kind == kind { return nil }
-            throw AgentError("\(method): \(error)")
+            throw Self.agentError(method, error)
         }
     }
 

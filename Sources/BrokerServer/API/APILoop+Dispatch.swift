@@ -3,8 +3,9 @@ import SessionCore
 import ZeroMQ
 
 extension APILoop {
-    /// Validates one message from a client and routes it; every path ends in exactly one reply.
-    func handle(_ frames: [ZMQFrame]) {
+    /// Validates one message from a client, authorizes it by the key that sent it (`userID`, when the
+    /// broker has keys) and routes it; every path ends in exactly one reply.
+    func handle(_ frames: [ZMQFrame], userID: String? = nil) {
         let (envelope, body) = RequestFrames.split(frames)
         guard body.count == 1 || body.count == 2 else {
             let problem =
@@ -46,7 +47,31 @@ extension APILoop {
                         .methodNotFound, "unknown method '\(request.method)'",
                         details: JSONObject([("method", .string(request.method))]))))
         }
+        if let refusal = authorize(request.method, userID: userID) {
+            return send(.error(envelope, id: request.id, refusal))
+        }
         dispatch(route, request, envelope, data: data)
+    }
+
+    /// nil when the key behind `userID` may call `method` (or the broker has no keys); else the refusal,
+    /// which is also reported as `auth:denied`.
+    private func authorize(_ method: String, userID: String?) -> RPCError? {
+        guard let security = shared.security else { return nil }
+        guard let client = security.keyring.identity(userID: userID) else {
+            let key = userID.flatMap { CurveKey(z85: $0)?.shortName } ?? "(no key)"
+            shared.deny(.init(endpoint: "api", key: key, method: method, reason: "key no longer authorized"))
+            return RPCError(
+                .unauthorized, "this key is no longer authorized (removed from the broker's clients directory)",
+                details: JSONObject([("method", .string(method))]))
+        }
+        guard client.role.allows(method) else {
+            let role = client.role.rawValue
+            shared.deny(.init(endpoint: "api", key: client.label, method: method, reason: "not allowed for role '\(role)'"))
+            return RPCError(
+                .unauthorized, "'\(method)' is not allowed for role '\(role)'",
+                details: JSONObject([("method", .string(method)), ("role", .string(role))]))
+        }
+        return nil
     }
 
     private func dispatch(_ route: Route, _ request: RPCRequest, _ envelope: Envelope, data: [UInt8]?) {

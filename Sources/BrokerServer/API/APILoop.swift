@@ -65,14 +65,21 @@ final class APILoop {
 
     /// Reads what is queued on the ROUTER (one POLLIN can stand for many messages), up to a fair share.
     private func receiveRequests() {
+        let authenticated = shared.security != nil
         for _ in 0..<1_024 {
-            let frames: [ZMQFrame]?
-            do { frames = try router.receive(dontWait: true) } catch {
+            let received: (frames: [ZMQFrame], userID: String?)?
+            do {
+                // The user id (the sender's key) is read only when there are keys: a plain broker pays nothing.
+                received =
+                    authenticated
+                    ? try router.receiveWithUserID(dontWait: true)
+                    : try router.receive(dontWait: true).map { ($0, nil) }
+            } catch {
                 logger.error("api: receive failed: \(error)")
                 return
             }
-            guard let frames else { return }
-            handle(frames)
+            guard let received else { return }
+            handle(received.frames, userID: received.userID)
         }
     }
 

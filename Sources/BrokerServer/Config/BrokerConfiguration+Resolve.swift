@@ -9,7 +9,7 @@ extension BrokerConfiguration {
     /// The keys a configuration file may hold (JSON object); anything else is an error, so typos are caught.
     static let fileKeys: Set<String> = [
         "api", "events", "workers", "db", "sync", "maxRequestBytes", "maxReplyBytes", "readerThreads", "tokenLimit",
-        "logLevel", "compaction", "dispatch",
+        "logLevel", "compaction", "dispatch", "curve", "insecure",
     ]
 
     /// Resolves each setting from the flag, else the environment, else the configuration file, else the default.
@@ -57,6 +57,9 @@ extension BrokerConfiguration {
             throw ConfigurationError("config 'dispatch' must be an object")
         }
         configuration.dispatch = try DispatchSettings.resolve(file["dispatch"]?.objectValue ?? JSONObject())
+        configuration.security = try SecuritySettings.resolve(
+            file: file, secretKeyFlag: flags.curveSecretKey, clientsFlag: flags.curveClients,
+            insecureFlag: flags.insecure, environment: environment)
         for endpoint in [configuration.apiEndpoint, configuration.eventsEndpoint, configuration.workersEndpoint] {
             try validateEndpoint(endpoint)
         }

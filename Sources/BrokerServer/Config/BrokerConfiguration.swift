@@ -25,6 +25,8 @@ public struct BrokerConfiguration: Sendable, Equatable {
     public var compaction = CompactionSettings()
     /// Heartbeats, job attempts and time-outs on the workers endpoint.
     public var dispatch = DispatchSettings()
+    /// CURVE keys, authorized clients, and protected mode.
+    public var security = SecuritySettings()
 
     public init() {}
 
@@ -42,11 +44,19 @@ public struct ConfigurationOverrides: Sendable {
     public var sync: String?
     public var logLevel: String?
     public var configFile: String?
+    public var curveSecretKey: String?
+    public var curveClients: String?
+    /// `--insecure` was given (false means not given: the file may still say `insecure: true`).
+    public var insecure = false
 
     public init(
         api: String? = nil, events: String? = nil, workers: String? = nil, db: String? = nil, sync: String? = nil,
-        logLevel: String? = nil, configFile: String? = nil
+        logLevel: String? = nil, configFile: String? = nil, curveSecretKey: String? = nil, curveClients: String? = nil,
+        insecure: Bool = false
     ) {
+        self.curveSecretKey = curveSecretKey
+        self.curveClients = curveClients
+        self.insecure = insecure
         self.api = api
         self.events = events
         self.workers = workers

@@ -17,6 +17,8 @@ enum DispatchMessage: Sendable {
     case finished(jobId: String, outcome: Result<[UInt8], RPCError>)
     /// An import committed: its unfinished jobs are queued again; `replacing` (a cleared database) forgets the rest.
     case restored([JobRecord], replacing: Bool)
+    /// The clients directory was reloaded and took access away: workers are checked against it again.
+    case keysChanged
 }
 
 /// The dispatcher's queue, with the eventfd that wakes its `zmq_poll`.

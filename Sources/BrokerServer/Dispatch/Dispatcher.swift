@@ -82,6 +82,8 @@ final class Dispatcher {
                 }
             }
             dispatchQueued()
+        case .keysChanged:
+            recheckWorkers()
         case .wait(let jobId, let timeoutMs, let client):
             addWaiter(jobId, timeoutMs: timeoutMs, client: client)
         case .listWorkers(let client):
@@ -115,19 +117,49 @@ final class Dispatcher {
 
     /// Reads what is queued on the ROUTER, up to a fair share per wake-up.
     private func receiveFromWorkers() {
+        let authenticated = shared.security != nil
         for _ in 0..<1_024 {
-            let frames: [ZMQFrame]?
-            do { frames = try router.receive(dontWait: true) } catch {
+            let received: (frames: [ZMQFrame], userID: String?)?
+            do {
+                received =
+                    authenticated
+                    ? try router.receiveWithUserID(dontWait: true)
+                    : try router.receive(dontWait: true).map { ($0, nil) }
+            } catch {
                 logger.error("dispatcher: receive failed: \(error)")
                 return
             }
-            guard let frames, let identity = frames.first else { return }
-            handleWorkerMessage(identity, frames.dropFirst())
+            guard let received, let identity = received.frames.first else { return }
+            if authenticated && !authorized(identity, userID: received.userID) { continue }
+            handleWorkerMessage(identity, received.frames.dropFirst(), userID: received.userID)
+        }
+    }
+
+    /// With keys: whether the key behind this message is still in the keyring. A removed key's worker is
+    /// told DISCONNECT and dropped (its job queued again), so it is never given another job.
+    private func authorized(_ identity: ZMQFrame, userID: String?) -> Bool {
+        guard shared.security?.keyring.identity(userID: userID) == nil else { return true }
+        let key = userID.flatMap { CurveKey(z85: $0)?.shortName } ?? "(no key)"
+        shared.deny(.init(endpoint: "workers", key: key, service: registry[identity]?.service, reason: "key no longer authorized"))
+        detach(identity, reason: "key no longer authorized", notify: true)
+        return false
+    }
+
+    /// After a reload that took access away: drops every worker whose key is gone or may no longer serve.
+    func recheckWorkers() {
+        guard let keyring = shared.security?.keyring else { return }
+        for worker in Array(registry.workers.values) {
+            let client = keyring.identity(userID: worker.userID)
+            guard client?.mayServe(worker.service) != true else { continue }
+            let reason = client == nil ? "key no longer authorized" : "service no longer in this key's services"
+            shared.deny(
+                .init(endpoint: "workers", key: client?.label ?? worker.name, service: worker.service, reason: reason))
+            detach(worker.identity, reason: reason, notify: true)
         }
     }
 
     /// One worker message; anything outside the protocol gets DISCONNECT and drops the worker.
-    private func handleWorkerMessage(_ identity: ZMQFrame, _ frames: ArraySlice<ZMQFrame>) {
+    private func handleWorkerMessage(_ identity: ZMQFrame, _ frames: ArraySlice<ZMQFrame>, userID: String?) {
         guard let (command, body) = Majordomo.parse(frames) else {
             return protocolError(identity, "not a 7/MDP worker message (MDPW01)")
         }
@@ -140,7 +172,15 @@ final class Dispatcher {
             guard let service = body.first, !service.isEmpty, service.count <= 256,
                 let name = String(validating: service, as: UTF8.self)
             else { return protocolError(identity, "READY without a valid service name") }
-            attach(identity, service: name, metadata: body.count > 1 ? body[1] : nil, now: now)
+            if let keyring = shared.security?.keyring, let client = keyring.identity(userID: userID),
+                !client.mayServe(name)
+            {
+                // Refused, not a protocol error: DISCONNECT, never registered, so never given a job.
+                shared.deny(
+                    .init(endpoint: "workers", key: client.label, service: name, reason: "service not in this key's services"))
+                return send(identity, .disconnect)
+            }
+            attach(identity, service: name, metadata: body.count > 1 ? body[1] : nil, userID: userID, now: now)
         case .reply:
             guard known else { return protocolError(identity, "REPLY from a worker that is not registered") }
             guard body.count == 3, body[1].isEmpty, let jobId = String(validating: body[0], as: UTF8.self) else {
@@ -164,13 +204,13 @@ final class Dispatcher {
         }
     }
 
-    private func attach(_ identity: ZMQFrame, service: String, metadata: ZMQFrame?, now: Int64) {
+    private func attach(_ identity: ZMQFrame, service: String, metadata: ZMQFrame?, userID: String?, now: Int64) {
         let id = WorkerEntry.id(for: identity)
         let name = metadata.flatMap { try? JSONParser.parse($0) }?["name"]?.stringValue ?? id
         registry.add(
             WorkerEntry(
                 identity: identity, id: id, service: service, name: name, attachedAt: Timestamp.now(),
-                lastSeenAt: Timestamp.now(), expiresAt: now + settings.expiryMs, jobId: nil))
+                lastSeenAt: Timestamp.now(), expiresAt: now + settings.expiryMs, jobId: nil, userID: userID))
         emit(
             Topic.workerAttached,
             JSONObject([("workerId", .string(id)), ("service", .string(service)), ("name", .string(name))]))
@@ -209,10 +249,7 @@ final class Dispatcher {
     }
 
     /// Records and publishes an event through the writer (so it gets its sequence number).
-    func emit(_ topic: String, _ fields: JSONObject) {
-        _ = shared.writeQueue.push(
-            WriteJob(envelope: [], id: .null, command: .emitEvent(topic: topic, fields: fields), onCommit: { _ in }))
-    }
+    func emit(_ topic: String, _ fields: JSONObject) { shared.emit(topic, fields) }
 
     private func workerList() -> JSONObject {
         var services: [String: (workers: Int, idle: Int, queued: Int)] = [:]
@@ -242,7 +279,7 @@ final class Dispatcher {
             switch message {
             case .wait(let jobId, _, let client): answer(client, jobId: jobId)
             case .listWorkers(let client): reply(client, JSON.object(workerList()).serialized)
-            case .notices, .started, .finished, .restored: break  // the next start reads the jobs from the database
+            case .notices, .started, .finished, .restored, .keysChanged: break  // the next start reads the jobs from the database
             }
         }
         for (jobId, list) in waiters {
@@ -267,7 +304,8 @@ enum DispatcherStartup {
             let router = try ZMQSocket(context: context, type: .router)
             try router.setMaxMessageSize(shared.configuration.transportMaxMessageBytes)
             try router.setHighWaterMarks(send: 10_000, receive: 10_000)
-            let endpoint = try BindError.bind(router, shared.configuration.workersEndpoint, role: "workers")
+            let endpoint = try BindError.bind(
+                router, shared.configuration.workersEndpoint, role: "workers", security: shared.security)
             dispatcher = Dispatcher(router: router, shared: shared, logger: logger)
             started.set(.success(endpoint))
         } catch let error as BrokerStartError {

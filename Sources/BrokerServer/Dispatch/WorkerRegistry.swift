@@ -14,6 +14,8 @@ struct WorkerEntry {
     /// Monotonic time after which the worker counts as lost.
     var expiresAt: Int64
     var jobId: String?
+    /// The worker's key (ZAP user id) on a broker with keys, checked again after a reload.
+    var userID: String? = nil
 
     var json: JSON {
         .object(

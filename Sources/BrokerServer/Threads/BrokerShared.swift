@@ -1,3 +1,4 @@
+import BrokerProtocol
 import SessionCore
 import Synchronization
 import Threading
@@ -9,6 +10,8 @@ final class BrokerShared: Sendable {
     let configuration: BrokerConfiguration
     let database: DatabaseFile
     let counter: any TokenCounter
+    /// CURVE keys and authorization; nil for a broker without keys (protected mode: this host only).
+    let security: BrokerSecurity?
     let writeQueue = WorkQueue<WriteJob>()
     let readQueue = WorkQueue<ReadJob>()
     let outbox = Outbox()
@@ -24,9 +27,24 @@ final class BrokerShared: Sendable {
     let commits = Atomic<Int>(0)
     let committedWrites = Atomic<Int>(0)
 
-    init(configuration: BrokerConfiguration, database: DatabaseFile, counter: any TokenCounter) {
+    init(
+        configuration: BrokerConfiguration, database: DatabaseFile, counter: any TokenCounter,
+        security: BrokerSecurity? = nil
+    ) {
         self.configuration = configuration
         self.database = database
         self.counter = counter
+        self.security = security
+    }
+
+    /// Records and publishes an event of the broker's own through the writer, so it gets its sequence number.
+    func emit(_ topic: String, _ fields: JSONObject) {
+        _ = writeQueue.push(
+            WriteJob(envelope: [], id: .null, command: .emitEvent(topic: topic, fields: fields), onCommit: { _ in }))
+    }
+
+    /// Reports a refusal (rate-limited log line and `auth:denied` event).
+    func deny(_ denial: DenialReporter.Denial) {
+        security?.denials.report(denial, emit: emit)
     }
 }

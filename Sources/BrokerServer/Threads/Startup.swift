@@ -20,8 +20,11 @@ enum WriterStartup {
             // A slow subscriber loses events past this mark (and replays them with events:since);
             // the broker never waits for it.
             try publisher.setHighWaterMarks(send: 100_000, receive: 1_000)
-            let events = try BindError.bind(publisher, shared.configuration.eventsEndpoint, role: "events")
-            committer = WriteCommitter(connection: connection, writer: writer, publisher: publisher, logger: logger)
+            let events = try BindError.bind(
+                publisher, shared.configuration.eventsEndpoint, role: "events", security: shared.security)
+            committer = WriteCommitter(
+                connection: connection, writer: writer, publisher: publisher, eventsEndpoint: events, context: context,
+                logger: logger)
             started.set(.success(events))
         } catch let error as BrokerStartError {
             return started.set(.failure(error))
@@ -43,7 +46,7 @@ enum APIStartup {
             try router.setRouterMandatory(true)
             try router.setMaxMessageSize(shared.configuration.transportMaxMessageBytes)
             try router.setHighWaterMarks(send: 10_000, receive: 10_000)
-            let api = try BindError.bind(router, shared.configuration.apiEndpoint, role: "api")
+            let api = try BindError.bind(router, shared.configuration.apiEndpoint, role: "api", security: shared.security)
             loop = APILoop(router: router, shared: shared, logger: logger)
             started.set(.success(api))
         } catch let error as BrokerStartError {
@@ -56,10 +59,13 @@ enum APIStartup {
 }
 
 enum BindError {
-    /// Binds `socket`, turning EADDRINUSE into a message that says what to do.
-    static func bind(_ socket: ZMQSocket, _ endpoint: String, role: String) throws -> String {
+    /// Binds `socket` (a CURVE server first when the broker has keys, with `role` as its ZAP domain),
+    /// turning EADDRINUSE into a message that says what to do.
+    static func bind(_ socket: ZMQSocket, _ endpoint: String, role: String, security: BrokerSecurity?) throws -> String
+    {
         let wanted = endpoint.hasSuffix(":0") ? String(endpoint.dropLast()) + "*" : endpoint
         do {
+            if let security { try socket.makeCurveServer(keys: security.serverKeys, domain: role) }
             return try socket.bind(wanted)
         } catch let error where error == .addressInUse {
             throw BrokerStartError(

@@ -4,6 +4,10 @@ import SQLite
 import SessionCore
 import ZeroMQ
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The writer thread: group-commits every write queued meanwhile, publishes its events, posts its replies.
 ///
 /// Replies leave only after COMMIT returns (DESIGN.md rule 2). Writes that
@@ -13,17 +17,27 @@ import ZeroMQ
 final class WriteCommitter {
     let writer: SessionWriter
     let connection: Connection
-    let publisher: ZMQSocket
+    private(set) var publisher: ZMQSocket
+    /// The events endpoint as bound (a `*` port resolved), for rebinding after a key reload.
+    let eventsEndpoint: String
+    let context: ZMQContext
+    /// The security's publisher generation this socket was bound under.
+    private var publisherGeneration = 0
     let logger: Logger
     /// Writes per transaction at most, so one huge backlog does not delay its first replies.
     static let maxBatch = 2_048
     /// WAL frames (4 KiB pages) past which the writer finishes the checkpoint itself.
     static let walRestartFrames = 4_096
 
-    init(connection: Connection, writer: SessionWriter, publisher: ZMQSocket, logger: Logger) {
+    init(
+        connection: Connection, writer: SessionWriter, publisher: ZMQSocket, eventsEndpoint: String,
+        context: ZMQContext, logger: Logger
+    ) {
         self.connection = connection
         self.writer = writer
         self.publisher = publisher
+        self.eventsEndpoint = eventsEndpoint
+        self.context = context
         self.logger = logger
     }
 
@@ -46,8 +60,39 @@ final class WriteCommitter {
             shared.commits.add(1, ordering: .relaxed)
             shared.committedWrites.add(batch.count, ordering: .relaxed)
             if !replies.isEmpty { shared.outbox.post(replies) }
+            if let security = shared.security {
+                let generation = security.publisherGeneration.load(ordering: .acquiring)
+                if generation != publisherGeneration {
+                    publisherGeneration = generation
+                    rebindPublisher(shared: shared, security: security)
+                }
+            }
         }
         close()
+    }
+
+    /// Closes the events socket and binds a new one at the same endpoint, after a key reload took access away.
+    ///
+    /// A PUB socket cannot drop one subscriber, and ZAP checks a key only at the handshake, so every
+    /// subscriber is disconnected: libzmq reconnects each by itself (ZMQ_RECONNECT_IVL), the ZAP handler
+    /// sees its key again, and a removed key gets no further event. Events published in between are missed
+    /// and replayed with `events:since`, as after any PUB loss.
+    private func rebindPublisher(shared: BrokerShared, security: BrokerSecurity) {
+        publisher.close()
+        for attempt in 1...20 {
+            do {
+                let socket = try ZMQSocket(context: context, type: .pub)
+                try socket.setHighWaterMarks(send: 100_000, receive: 1_000)
+                _ = try BindError.bind(socket, eventsEndpoint, role: "events", security: security)
+                publisher = socket
+                logger.notice("auth: events endpoint rebound; subscribers handshake again")
+                return
+            } catch {
+                // The port was released a moment ago; another bind can race it. Try again shortly.
+                if attempt == 20 { logger.critical("auth: cannot rebind the events endpoint \(eventsEndpoint): \(error)") }
+                usleep(50_000)
+            }
+        }
     }
 
     /// Lets the WAL start over from its beginning instead of growing without bound.

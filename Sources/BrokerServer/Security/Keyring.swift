@@ -1,0 +1,91 @@
+import CurveCertificates
+import Synchronization
+import ZeroMQ
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The authorized client keys, read from the clients directory and replaced as a whole on SIGHUP.
+///
+/// Every thread that authorizes (the ZAP handler, the api loop, the dispatcher)
+/// looks keys up here on each handshake, request or worker message, so a key
+/// removed from the directory is refused from its next request on.
+final class Keyring: Sendable {
+    let directory: String
+    private let identities: Mutex<[CurveKey: ClientIdentity]>
+
+    init(directory: String, identities: [CurveKey: ClientIdentity]) {
+        self.directory = directory
+        self.identities = Mutex(identities)
+    }
+
+    /// The identity of `key`, or nil when it is not (or no longer) authorized.
+    func identity(_ key: CurveKey) -> ClientIdentity? { identities.withLock { $0[key] } }
+
+    /// The identity behind a ZAP user id (the key's Z85 text), or nil.
+    func identity(userID: String?) -> ClientIdentity? {
+        guard let userID, let key = CurveKey(z85: userID) else { return nil }
+        return identity(key)
+    }
+
+    var count: Int { identities.withLock { $0.count } }
+
+    /// Swaps in a new set and says what changed.
+    func replace(with new: [CurveKey: ClientIdentity]) -> KeyringChange {
+        identities.withLock { current in
+            let removed = current.keys.filter { new[$0] == nil }.compactMap { current[$0] }
+            let added = new.keys.filter { current[$0] == nil }.compactMap { new[$0] }
+            let changed = new.keys.filter { current[$0] != nil && current[$0] != new[$0] }.compactMap { new[$0] }
+            current = new
+            return KeyringChange(removed: removed, added: added, changed: changed)
+        }
+    }
+
+    /// Reads every `*.key` file in `directory`. A file that does not load, or has no known role, is skipped
+    /// and reported in `problems`; the others load. Throws only when the directory itself cannot be read.
+    static func scan(_ directory: String) throws(CertificateError) -> (
+        identities: [CurveKey: ClientIdentity], problems: [String]
+    ) {
+        guard let handle = opendir(directory) else {
+            throw CertificateError(path: directory, "cannot read the clients directory: \(String(cString: strerror(errno)))")
+        }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name.hasSuffix(".key") && !name.hasPrefix(".") { names.append(name) }
+        }
+        var identities: [CurveKey: ClientIdentity] = [:]
+        var problems: [String] = []
+        for name in names.sorted() {
+            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            do {
+                let certificate = try CurveCertificate.load(path)
+                let identity = try ClientIdentity.from(
+                    certificate, file: path, fallbackName: String(name.dropLast(".key".count)))
+                if let earlier = identities[identity.publicKey] {
+                    problems.append("\(path): the same key as \(earlier.file); skipped")
+                    continue
+                }
+                identities[identity.publicKey] = identity
+            } catch {
+                problems.append("\(error); skipped")
+            }
+        }
+        return (identities, problems)
+    }
+}
+
+/// What a reload changed.
+struct KeyringChange: Sendable {
+    var removed: [ClientIdentity]
+    var added: [ClientIdentity]
+    /// Keys still there whose name, role or services changed.
+    var changed: [ClientIdentity]
+
+    /// Whether a connection that was allowed before may not be any more.
+    var narrowsAccess: Bool { !removed.isEmpty || !changed.isEmpty }
+}
