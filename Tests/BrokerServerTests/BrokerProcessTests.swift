@@ -23,15 +23,19 @@ struct BrokerProcessTests {
             context = try ZMQContext()
         }
 
-        func start(environment: [String: String] = [:]) throws {
+        /// Starts the broker with `arguments` after its endpoints and database, and waits until it answers
+        /// (with `curve` keys, for a secured broker).
+        func start(
+            environment: [String: String] = [:], arguments: [String] = [], curve: CurveClientKeys? = nil
+        ) throws {
             process = try Processes.start(
                 "broker",
                 [
                     "--api", api, "--events", "ipc://\(directory)/events.sock", "--workers",
                     "ipc://\(directory)/workers.sock",
                     "--db", directory + "/broker.db",
-                ], logFile: directory + "/broker.log", environment: environment)
-            let client = RPCClient(endpoint: api, context: context, timeoutMs: 200, attempts: 1)
+                ] + arguments, logFile: directory + "/broker.log", environment: environment)
+            let client = RPCClient(endpoint: api, context: context, timeoutMs: 200, attempts: 1, curve: curve)
             for _ in 0..<100 {
                 if (try? client.call("broker:ping")) != nil { return }
                 usleep(50_000)

@@ -7,12 +7,18 @@ final class RawWorker {
     let socket: ZMQSocket
 
     /// Connects to the broker's workers endpoint and, when `service` is given, says READY.
-    convenience init(_ broker: TestBroker, service: String?, name: String = "raw") throws {
-        try self.init(endpoint: broker.endpoints.workers, context: broker.context, service: service, name: name)
+    convenience init(_ broker: TestBroker, service: String?, name: String = "raw", curve: CurveClientKeys? = nil)
+        throws
+    {
+        try self.init(
+            endpoint: broker.endpoints.workers, context: broker.context, service: service, name: name, curve: curve)
     }
 
-    init(endpoint: String, context: ZMQContext, service: String?, name: String = "raw") throws {
+    init(
+        endpoint: String, context: ZMQContext, service: String?, name: String = "raw", curve: CurveClientKeys? = nil
+    ) throws {
         socket = try ZMQSocket(context: context, type: .dealer)
+        try socket.secure(curve)
         try socket.connect(endpoint)
         if let service {
             try send(.ready, [Array(service.utf8), JSON.object(["name": .string(name)]).serialized])
