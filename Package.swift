@@ -101,7 +101,7 @@ let package = Package(
             name: "broker-bench",
             dependencies: [
                 "BrokerServer", "BrokerClient", "SessionCore", "SQLite", "ZeroMQ", "CSystem", "Gzip", "Threading",
-                .product(name: "Logging", package: "swift-log"),
+                "CurveCertificates", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
 

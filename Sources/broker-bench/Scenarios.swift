@@ -22,8 +22,11 @@ func createSession(_ socket: ZMQSocket, feature: String) throws -> String {
     try call(socket, "session:create", ["type": "dev", "featureId": .string(feature)])["sessionId"]!.stringValue!
 }
 
-func measureAddMessageLatency(context: ZMQContext, api: String, roundTrips: Int) throws -> Latencies {
+func measureAddMessageLatency(context: ZMQContext, api: String, roundTrips: Int, curve: CurveClientKeys? = nil)
+    throws -> Latencies
+{
     let req = try ZMQSocket(context: context, type: .req)
+    try req.secure(curve)
     try req.connect(api)
     let session = try createSession(req, feature: "latency")
     let frames = (0..<(roundTrips + 500)).map { addMessageFrame(sessionId: session, index: $0) }
@@ -39,12 +42,25 @@ func measureAddMessageLatency(context: ZMQContext, api: String, roundTrips: Int)
 }
 
 /// `clients` threads, each with its own REQ socket and session, adding messages as fast as replies come.
-func measureAddMessageThroughput(api: String, clients: Int, messagesPerClient: Int, floor: Double) throws -> String {
+func measureAddMessageThroughput(
+    api: String, clients: Int, messagesPerClient: Int, floor: Double, curve: CurveClientKeys? = nil
+) throws -> String {
+    try addMessageThroughput(
+        api: api, clients: clients, messagesPerClient: messagesPerClient, floor: floor, curve: curve
+    ).line
+}
+
+/// `clients` REQ clients adding messages as fast as replies come: the rate, and the line that reports it.
+func addMessageThroughput(
+    api: String, clients: Int, messagesPerClient: Int, floor: Double, curve: CurveClientKeys? = nil
+) throws -> (rate: Double, line: String) {
     let statsContext = try ZMQContext()
     let statsSocket = try ZMQSocket(context: statsContext, type: .req)
+    try statsSocket.secure(curve)
     try statsSocket.connect(api)
     let before = try call(statsSocket, "broker:stats", [:])
     let rate = try runClients(clients: clients, messagesPerClient: messagesPerClient) { _, req in
+        try req.secure(curve)
         try req.connect(api)
         let session = try createSession(req, feature: "throughput")
         return (0..<messagesPerClient).map {
@@ -54,9 +70,11 @@ func measureAddMessageThroughput(api: String, clients: Int, messagesPerClient: I
     let after = try call(statsSocket, "broker:stats", [:])
     func delta(_ key: String) -> Double { Double((after[key]?.intValue ?? 0) - (before[key]?.intValue ?? 0)) }
     let batch = delta("writesCommitted") / max(1, delta("commits"))
-    return
+    return (
+        rate,
         "addMessage throughput, \(clients) clients: \(Int(rate)) messages/s (\(format(rate / floor)) of the echo floor), "
-        + "\(format(batch)) writes per commit"
+            + "\(format(batch)) writes per commit"
+    )
 }
 
 /// Runs `clients` threads with a REQ socket each; `prepare` connects it and returns the frames to send.

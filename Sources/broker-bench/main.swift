@@ -1,3 +1,4 @@
+import BrokerClient
 import BrokerServer
 import CSystem
 import Logging
@@ -12,6 +13,9 @@ import ZeroMQ
 // next to a bare libzmq REQ/REP echo measured in the same run (the floor). Never asserts on time.
 //
 //   swift run -c release broker-bench [--sync normal|full|both] [--quick] [--only requests|jobs|throughput|store|read|portability [--messages N]]
+//   swift run -c release broker-bench --only security [--api ENDPOINT [--curve-key FILE --curve-server-key FILE]]
+//     (CURVE against plain in one run; with --api, a running broker, with keys from the flags or BROKER_CURVE_KEY
+//     and BROKER_CURVE_SERVER_KEY)
 
 // Large reply buffers come from the heap and are reused, instead of fresh zeroed pages from mmap each time.
 csystem_keep_large_allocations_in_heap()
@@ -66,6 +70,14 @@ if only == "store" {
             rmdir(directory)
         }
     }
+    exit(0)
+}
+
+if only == "security" {
+    let curve = try ClientKeys.load(keyFile: option("--curve-key"), serverKeyFile: option("--curve-server-key")) {
+        print("warning: \($0)")
+    }
+    try runSecurityBench(context: try ZMQContext(ioThreads: 1), quick: quick, api: option("--api"), curve: curve)
     exit(0)
 }
 
@@ -126,4 +138,5 @@ for mode in modes {
 if only == nil {
     try runRequestBench(context: context, floor: floor.p50, quick: quick)
     try runJobBench(context: context, floor: floor.p50, quick: quick)
+    try runSecurityBench(context: context, quick: quick, api: nil, curve: nil)
 }

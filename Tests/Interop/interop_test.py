@@ -14,6 +14,13 @@ import:*) and validates each document against the format.*.json schemas
     python3 Tests/Interop/interop_test.py --api tcp://127.0.0.1:5555 --events tcp://127.0.0.1:5556 \
         --workers tcp://127.0.0.1:5557
 
+Against a broker with CURVE keys, give the client's secret certificate and the
+broker's public one (loaded with pyzmq's zmq.auth.load_certificate): every
+socket of the test is then a CURVE client, and the run starts by checking that
+the api endpoint answers that key and ignores a plain peer and an unknown key.
+
+    python3 Tests/Interop/interop_test.py ... --curve-key client.key_secret --curve-server-key broker.key
+
 Prints one line per check and ends with "N passed, M failed"; the exit
 status is 0 only when nothing failed. Every receive has a timeout, so it
 never hangs on a broker that stopped answering. It makes its own sessions
@@ -32,8 +39,10 @@ import sys
 import threading
 import time
 import traceback
+from collections import namedtuple
 
 import zmq
+import zmq.auth
 from jsonschema import Draft202012Validator
 
 METHODS = [
@@ -51,7 +60,7 @@ TOPICS = ["session:created", "session:message", "session:cleared", "session:upda
           "checkpoint:updated", "compaction:start", "compaction:complete", "compaction:error",
           "job:queued", "job:started", "job:completed", "job:failed", "job:cancelled",
           "worker:attached", "worker:detached", "task:created", "task:updated", "task:iteration",
-          "broker:imported"]
+          "broker:imported", "auth:denied", "auth:reloaded"]
 KIND_CODES = {
     "parse_error": -32700, "invalid_request": -32600, "method_not_found": -32601, "invalid_params": -32602,
     "internal": -32603, "not_found": -32001, "conflict": -32002, "too_large": -32003, "unauthorized": -32004,
@@ -63,6 +72,8 @@ BROKER_ID = r"_[0-9a-hjkmnp-tv-z]{26}$"
 # The worker protocol (AGENTBROKER-WORKERS): frame 1 and the command bytes of frame 2.
 MDPW = b"MDPW01"
 READY, REQUEST, REPLY, HEARTBEAT, DISCONNECT = b"\x01", b"\x02", b"\x03", b"\x04", b"\x05"
+# The CURVE keys of --curve-key and --curve-server-key, Z85 text as zmq.auth.load_certificate returns them.
+CurveKeys = namedtuple("CurveKeys", "public secret server")
 
 
 def millis(timestamp):
@@ -440,6 +451,12 @@ class Run:
         self.report = Report(args.verbose)
         self.schemas = Schemas(args.schemas)
         self.context = zmq.Context()
+        if args.curve is not None:
+            # pyzmq sets a context's default options on every socket it makes, before the test connects it: so
+            # every socket of the run (REQ, DEALER, SUB, workers, throwaway ones) is a CURVE client of the broker.
+            self.context.setsockopt(zmq.CURVE_PUBLICKEY, args.curve.public)
+            self.context.setsockopt(zmq.CURVE_SECRETKEY, args.curve.secret)
+            self.context.setsockopt(zmq.CURVE_SERVERKEY, args.curve.server)
         self.client = Client(self.context, args.api, args.timeout_ms, self.report, self.schemas)
         self.tag = f"interop-{os.getpid()}-{int(time.time() * 1000)}"
         self.feature = f"{self.tag}-feature"
@@ -470,6 +487,8 @@ class Run:
 
     def main(self):
         c = self.client
+        if self.args.curve is not None:
+            self.scenario(self.curve, needs_sessions=False)
         self.section("connect")
         ping = c.ok("broker:ping over REQ", "broker:ping")
         if ping is None:
@@ -496,6 +515,72 @@ class Run:
         self.scenario(self.events_on_pub)
 
     # ------------------------------------------------------------------ steps
+
+    def probe(self, context, keys=None, wait_ms=1000):
+        """Whether a broker:ping from a new DEALER of `context` is answered within wait_ms.
+
+        keys: (public, secret) to make it a CURVE client with these keys; None leaves the socket as the context
+        makes it (CURVE with the run's keys for self.context, plain for a plain context)."""
+        sock = context.socket(zmq.DEALER)
+        try:
+            sock.setsockopt(zmq.LINGER, 0)
+            if keys is not None:
+                sock.curve_publickey, sock.curve_secretkey = keys
+                sock.curve_serverkey = self.args.curve.server
+            sock.connect(self.args.api)
+            sock.send(json.dumps({"jsonrpc": "2.0", "id": "curve-probe", "method": "broker:ping"}).encode(), zmq.NOBLOCK)
+            return bool(sock.poll(wait_ms, zmq.POLLIN))
+        except zmq.Again:
+            return False
+        finally:
+            sock.close()
+
+    def quiet(self, method, params):
+        """A request whose reply is only read (no checks counted); its result, or None."""
+        frames = self.client.exchange([json.dumps({"jsonrpc": "2.0", "id": "curve", "method": method,
+                                                   "params": params}).encode("utf-8")], via="dealer")
+        try:
+            return json.loads(frames[-1].decode("utf-8")).get("result") if frames else None
+        except (UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+            return None
+
+    def curve(self):
+        """With --curve-key: the api endpoint answers the given key, and neither a plain peer nor an unknown key."""
+        c = self.client
+        self.section("CURVE")
+        sockets = {"REQ": c.req, "DEALER": c.dealer, "SUB": self.subscriber.sock}
+        plain = [name for name, sock in sockets.items() if sock.getsockopt(zmq.MECHANISM) != zmq.CURVE]
+        self.report.check("the test's sockets are CURVE clients", not plain, f"not CURVE: {plain}")
+        self.report.require("a new DEALER with the given key gets a reply to broker:ping",
+                            self.probe(self.context, wait_ms=self.args.timeout_ms), "no reply")
+        before = self.quiet("events:since", {"seq": 0, "limit": 1, "topic": "auth:"})
+        plain_context = zmq.Context()
+        try:
+            self.report.check("a plain (NULL mechanism) DEALER gets no reply within 1 s", not self.probe(plain_context))
+            unknown = zmq.curve_keypair()
+            self.report.check("a DEALER with an unknown key pair gets no reply within 1 s",
+                              not self.probe(plain_context, keys=unknown))
+        finally:
+            plain_context.destroy(linger=0)
+        if before is None:
+            self.report.check("events:since answers (to find the auth:denied event)", False, "no result")
+            return
+        prefix = unknown[0][:8].decode("ascii")
+        found, result, deadline = [], None, time.monotonic() + 3
+        while not found and time.monotonic() < deadline:
+            result = self.quiet("events:since", {"seq": before["lastSeq"], "topic": "auth:denied"})
+            found = [e for e in (result or {}).get("events", [])
+                     if e.get("endpoint") == "api" and e.get("key") == prefix and "method" not in e]
+            if not found:
+                time.sleep(0.1)
+        self.report.check(f"the unknown key is reported: auth:denied on api, key {prefix!r} (its first 8 characters)",
+                          found and found[0].get("reason") == "unknown key", short(found or result))
+        problems = [self.schemas.errors("events.since.result.json", result)] if result else ["no result"]
+        for event in found:
+            problems += [self.schemas.errors(name, event) for name in ("event.auth.denied.json", "event.json")]
+        problems = [p for p in problems if p]
+        self.report.check("the auth:denied events match event.auth.denied.json, event.json and events:since's result",
+                          found and not problems, "; ".join(problems[:3]))
 
     def warm_up_subscriber(self):
         """PUB drops what is sent before a subscription reaches it: wait until one probe event arrives."""
@@ -2521,8 +2606,27 @@ def main():
                         help="the broker's maxRequestBytes (default 8 MiB)")
     parser.add_argument("--skip-oversize", action="store_true",
                         help="skip sending a frame over the transport limit (4 x maxRequestBytes + 1 MiB)")
+    parser.add_argument("--curve-key", metavar="FILE",
+                        help="the client's CURVE secret certificate (a .key_secret file): every socket of the test "
+                             "is then a CURVE client with these keys (needs --curve-server-key)")
+    parser.add_argument("--curve-server-key", metavar="FILE",
+                        help="the broker's CURVE public certificate (a .key file)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
+    args.curve = None
+    if args.curve_key or args.curve_server_key:
+        if not (args.curve_key and args.curve_server_key):
+            parser.error("--curve-key and --curve-server-key go together")
+        if not zmq.has("curve"):
+            parser.error("this libzmq has no CURVE support")
+        try:
+            public, secret = zmq.auth.load_certificate(args.curve_key)
+            server, _ = zmq.auth.load_certificate(args.curve_server_key)
+        except (OSError, ValueError) as error:
+            parser.error(f"cannot load a CURVE certificate: {error}")
+        if secret is None:
+            parser.error(f"{args.curve_key} holds no secret-key: give the client's .key_secret file")
+        args.curve = CurveKeys(public, secret, server)
     run = Run(args)
     try:
         run.main()

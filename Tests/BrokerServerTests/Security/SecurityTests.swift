@@ -213,3 +213,31 @@ struct SecurityTests {
         #expect((all["events"]?.arrayValue.map(\.count) ?? 0) <= 20)
     }
 }
+
+/// The agents as users deploy them against a secured broker.
+@Suite("security: agents over CURVE")
+struct AgentSecurityTests {
+    @Test("qa-agent with its certificate (services qa) attaches and serves a job; with a dev-only key it is never attached")
+    func qaAgentOverCurve() throws {
+        let keys = try TestKeys()
+        try keys.add("admin", role: "admin")
+        try keys.add("qa1", role: "agent", services: ["qa"])
+        try keys.add("dev1", role: "agent", services: ["dev"])
+        let agents = try AgentProcesses(keys: keys)
+        defer { agents.stopAll() }
+        let repo = try ScratchRepo(files: ["pass.sh": "echo fine\n"])
+        try agents.createTask("t-qa", feature: "qa", title: "One check", checks: ["sh pass.sh"], repo: repo)
+        try agents.createSession("t-qa-qa", type: "qa", feature: "qa", task: "t-qa")
+        let wrong = try agents.start("qa", name: "qa-with-dev-key", key: "dev1")
+        try agents.start("qa", name: "qa-with-qa-key", key: "qa1")
+        try agents.waitForWorkers(["qa": 1])
+        let job = try agents.runJob("qa", ["taskId": "t-qa", "iteration": 1, "sessionId": "t-qa-qa"], jobId: "t-qa:qa:1")
+        #expect(job["state"] == "completed", "\(agents.explain(job))")
+        #expect(job["result"]?["passed"] == true)
+        let workers = try agents.call("worker:list")["workers"]?.arrayValue ?? []
+        #expect(workers.compactMap { $0["name"]?.stringValue } == ["qa-with-qa-key"])
+        #expect(wrong.isRunning, "a refused agent keeps trying, as after a broker restart")
+        let log = agents.logs()
+        #expect(log.contains("this key may not serve 'qa'"), "\(log)")
+    }
+}

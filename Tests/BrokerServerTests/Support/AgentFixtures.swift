@@ -117,11 +117,17 @@ final class AgentProcesses {
     private(set) var started: [Started] = []
     private var killed: Set<Int32> = []
 
-    init() throws {
-        broker = try TestBroker(configure: { configuration in
-            configuration.dispatch.heartbeatMs = AgentProcesses.heartbeatMs
-            configuration.dispatch.liveness = AgentProcesses.liveness
-        })
+    /// Certificates when the broker requires CURVE: the test's own calls use the `admin` key.
+    let keys: TestKeys?
+
+    init(keys: TestKeys? = nil) throws {
+        self.keys = keys
+        broker = try TestBroker(
+            configure: { configuration in
+                configuration.dispatch.heartbeatMs = AgentProcesses.heartbeatMs
+                configuration.dispatch.liveness = AgentProcesses.liveness
+                keys?.configure(&configuration)
+            }, curve: try keys?.keys("admin"))
         directory = broker.directory
     }
 
@@ -129,7 +135,7 @@ final class AgentProcesses {
 
     /// Starts `<role>-agent` against the broker; its standard error goes to `<directory>/<name>.log`.
     @discardableResult
-    func start(_ role: String, model: Model = .noModel, name: String? = nil) throws -> Process {
+    func start(_ role: String, model: Model = .noModel, name: String? = nil, key: String? = nil) throws -> Process {
         let name = name ?? "\(role)-\(started.count + 1)"
         var arguments = [
             "--api", broker.endpoints.api, "--workers", broker.endpoints.workers,
@@ -148,7 +154,12 @@ final class AgentProcesses {
             arguments += ["--provider", "command", "--model-command", line]
         }
         let logFile = directory + "/\(name).log"
-        let process = try Processes.start("\(role)-agent", arguments, logFile: logFile)
+        var environment: [String: String] = [:]
+        if let key, let keys {
+            // As an operator would deploy it: the agent's own secret file and the broker's public one.
+            environment = ["BROKER_CURVE_KEY": keys.secretFile(key), "BROKER_CURVE_SERVER_KEY": keys.brokerPublicFile]
+        }
+        let process = try Processes.start("\(role)-agent", arguments, logFile: logFile, environment: environment)
         started.append(Started(name: name, process: process, logFile: logFile))
         return process
     }

@@ -12,8 +12,14 @@ final class TestBroker: Sendable {
     let broker: Broker
     let endpoints: BoundEndpoints
     let context: ZMQContext
+    /// The keys `client()` and `call` use, for a broker with CURVE; nil speaks plain.
+    let curve: CurveClientKeys?
 
-    init(configure: (inout BrokerConfiguration) -> Void = { _ in }, directory: String? = nil) throws {
+    init(
+        configure: (inout BrokerConfiguration) -> Void = { _ in }, directory: String? = nil,
+        curve: CurveClientKeys? = nil
+    ) throws {
+        self.curve = curve
         self.directory = directory ?? TestBroker.makeDirectory()
         var configuration = BrokerConfiguration()
         configuration.apiEndpoint = "tcp://127.0.0.1:*"
@@ -40,7 +46,7 @@ final class TestBroker: Sendable {
 
     /// A client with a short time-out so a broken test fails fast.
     func client(timeoutMs: Int = 5_000) -> RPCClient {
-        RPCClient(endpoint: endpoints.api, context: context, timeoutMs: timeoutMs, attempts: 1)
+        RPCClient(endpoint: endpoints.api, context: context, timeoutMs: timeoutMs, attempts: 1, curve: curve)
     }
 
     /// Calls and returns the result, or throws.
