@@ -749,6 +749,36 @@ EVENTS = {
         ["kind", "stats"],
         "An import committed (import:commit); the rows it wrote send no events of their own.",
     ),
+    # The security layer (brokers with CURVE keys only).
+    "auth:denied": event(
+        "auth:denied",
+        {"endpoint": {"enum": ["api", "events", "workers"], "description": "the endpoint that refused"},
+         "key": {"type": "string", "minLength": 1,
+                 "description": "who was refused, never a whole key: an authorized key's name and the start "
+                                "of its key, e.g. 'dev1 (AbCdEfGh)'; the first 8 characters of an unknown or "
+                                "removed key; '(plain peer)' for a peer without CURVE; '(no key)'; or the name of "
+                                "a worker whose key was removed"},
+         "method": {"type": "string", "minLength": 1, "description": "the method refused (api endpoint)"},
+         "service": {**IDENT, "description": "the service the worker asked to serve or served (workers endpoint)"},
+         "reason": {"type": "string", "minLength": 1,
+                    "description": "why, e.g. unknown key, or: not allowed for role 'reader'"},
+         "suppressed": {**COUNT, "description": "refusals before this one that were only counted, not "
+                                                "reported (the rate limit)"}},
+        ["endpoint", "key", "reason", "suppressed"],
+        "A handshake, request or worker was refused: an unknown key, a method or service its role does not "
+        "allow, or a key removed from the clients directory. Rate-limited; method and service appear only "
+        "when the refusal concerns one.",
+    ),
+    "auth:reloaded": event(
+        "auth:reloaded",
+        {"keys": {**COUNT, "description": "authorized keys after the reload"},
+         "added": {**COUNT, "description": "keys that were not authorized before"},
+         "removed": {**COUNT, "description": "keys no longer authorized"},
+         "changed": {**COUNT, "description": "keys still authorized whose name, role or services changed"}},
+        ["keys", "added", "removed", "changed"],
+        "The clients directory was read again (SIGHUP), whether or not anything changed; not sent when it could "
+        "not be read (the keys in force are kept).",
+    ),
 }
 
 
@@ -1188,7 +1218,11 @@ ERROR = obj(
                         "field": {"type": "string", "description": "the parameter at fault"},
                         "limit": {"type": "integer", "minimum": 0, "description": "the limit exceeded (too_large)"},
                         "id": {"type": "string", "description": "the id that does not exist (not_found)"},
-                        "method": {"type": "string", "description": "the unknown method (method_not_found)"},
+                        "method": {"type": "string",
+                                   "description": "the unknown method (method_not_found), or the method refused "
+                                                  "(unauthorized)"},
+                        "role": {"enum": ["admin", "controller", "agent", "reader"],
+                                 "description": "the caller's role, which may not call the method (unauthorized)"},
                         "currentVersion": {"type": "integer", "minimum": 0,
                                            "description": "the session's checkpoint version (conflict, not_found)"},
                         "messageId": {"type": "string", "description": "the messageId used elsewhere (conflict)"},
@@ -1231,6 +1265,7 @@ ERROR["properties"]["error"]["properties"]["data"]["dependentRequired"] = {
     "part": ["partTokens", "requiredTokens", "tokenLimit"],
     "location": ["problem"],
     "section": ["id"],
+    "role": ["method"],
 }
 ERROR["allOf"] = [
     {
