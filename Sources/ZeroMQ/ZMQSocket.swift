@@ -112,13 +112,17 @@ public final class ZMQSocket {
 
     // MARK: Receiving
 
-    /// Receives one whole multipart message and the ZAP user id of the connection it came on.
+    /// Receives one whole multipart message and, with `readUserID`, the ZAP user id of the connection it came on.
     ///
     /// The user id is what the ZAP handler answered for the peer's handshake
     /// (RFC 27), read with `zmq_msg_gets("User-Id")`; nil on a socket without
-    /// authentication. Returns nil when nothing is there, as `receive` does.
-    public func receiveWithUserID(dontWait: Bool = false) throws(ZMQError) -> (frames: [ZMQFrame], userID: String?)? {
+    /// authentication, and not looked up at all without `readUserID`, so a
+    /// socket without security pays nothing. Returns nil when nothing is there, as `receive` does.
+    public func receiveWithUserID(dontWait: Bool = false, readUserID: Bool = true) throws(ZMQError) -> (
+        frames: [ZMQFrame], userID: String?
+    )? {
         guard let frames = try receive(dontWait: dontWait) else { return nil }
+        guard readUserID else { return (frames, nil) }
         // The last frame came from the peer's connection (a ROUTER makes up the first), so it carries the metadata.
         guard let value = zmq_msg_gets(message, "User-Id") else { return (frames, nil) }
         return (frames, String(cString: value))

@@ -68,13 +68,7 @@ final class APILoop {
         let authenticated = shared.security != nil
         for _ in 0..<1_024 {
             let received: (frames: [ZMQFrame], userID: String?)?
-            do {
-                // The user id (the sender's key) is read only when there are keys: a plain broker pays nothing.
-                received =
-                    authenticated
-                    ? try router.receiveWithUserID(dontWait: true)
-                    : try router.receive(dontWait: true).map { ($0, nil) }
-            } catch {
+            do { received = try router.receiveWithUserID(dontWait: true, readUserID: authenticated) } catch {
                 logger.error("api: receive failed: \(error)")
                 return
             }

@@ -24,11 +24,7 @@ extension BrokerConfiguration {
         }
         var configuration = BrokerConfiguration()
         func pick(_ flag: String?, _ variable: String, _ key: String) throws(ConfigurationError) -> String? {
-            if let flag { return flag }
-            if let value = environment[variable], !value.isEmpty { return value }
-            guard let value = file[key] else { return nil }
-            guard let text = value.stringValue else { throw ConfigurationError("config '\(key)' must be a string") }
-            return text
+            try pickString(flag, variable, from: file, key, environment: environment)
         }
         if let value = try pick(flags.api, "BROKER_API", "api") { configuration.apiEndpoint = value }
         if let value = try pick(flags.events, "BROKER_EVENTS", "events") { configuration.eventsEndpoint = value }
@@ -64,6 +60,19 @@ extension BrokerConfiguration {
             try validateEndpoint(endpoint)
         }
         return configuration
+    }
+
+    /// A string setting: the flag, else the environment variable (when not empty), else `object[key]`, else nil.
+    /// `path` names the object in the error (`curve.` for `curve.secretKey`).
+    static func pickString(
+        _ flag: String?, _ variable: String, from object: JSONObject, _ key: String, path: String = "",
+        environment: [String: String]
+    ) throws(ConfigurationError) -> String? {
+        if let flag { return flag }
+        if let value = environment[variable], !value.isEmpty { return value }
+        guard let value = object[key] else { return nil }
+        guard let text = value.stringValue else { throw ConfigurationError("config '\(path)\(key)' must be a string") }
+        return text
     }
 
     private static func integer(_ file: JSONObject, _ key: String, _ range: ClosedRange<Int>) throws(ConfigurationError)

@@ -27,11 +27,7 @@ public struct SecuritySettings: Sendable, Equatable {
             curve = object
         }
         func pick(_ flag: String?, _ variable: String, _ key: String) throws(ConfigurationError) -> String? {
-            if let flag { return flag }
-            if let value = environment[variable], !value.isEmpty { return value }
-            guard let value = curve[key] else { return nil }
-            guard let text = value.stringValue else { throw ConfigurationError("config 'curve.\(key)' must be a string") }
-            return text
+            try BrokerConfiguration.pickString(flag, variable, from: curve, key, path: "curve.", environment: environment)
         }
         settings.curveSecretKeyPath = try pick(secretKeyFlag, "BROKER_CURVE_SECRET_KEY", "secretKey")
         settings.curveClientsDirectory = try pick(clientsFlag, "BROKER_CURVE_CLIENTS", "clientsDir")

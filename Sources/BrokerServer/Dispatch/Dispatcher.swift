@@ -120,12 +120,7 @@ final class Dispatcher {
         let authenticated = shared.security != nil
         for _ in 0..<1_024 {
             let received: (frames: [ZMQFrame], userID: String?)?
-            do {
-                received =
-                    authenticated
-                    ? try router.receiveWithUserID(dontWait: true)
-                    : try router.receive(dontWait: true).map { ($0, nil) }
-            } catch {
+            do { received = try router.receiveWithUserID(dontWait: true, readUserID: authenticated) } catch {
                 logger.error("dispatcher: receive failed: \(error)")
                 return
             }

@@ -13,27 +13,33 @@ import ZeroMQ
 /// removed from the directory is refused from its next request on.
 final class Keyring: Sendable {
     let directory: String
-    private let identities: Mutex<[CurveKey: ClientIdentity]>
+    /// By the key's Z85 text, which is also the user id every request carries: a lookup per request, no decoding.
+    private let identities: Mutex<[String: ClientIdentity]>
 
     init(directory: String, identities: [CurveKey: ClientIdentity]) {
         self.directory = directory
-        self.identities = Mutex(identities)
+        self.identities = Mutex(Self.byText(identities))
     }
 
     /// The identity of `key`, or nil when it is not (or no longer) authorized.
-    func identity(_ key: CurveKey) -> ClientIdentity? { identities.withLock { $0[key] } }
+    func identity(_ key: CurveKey) -> ClientIdentity? { identities.withLock { $0[key.z85] } }
 
     /// The identity behind a ZAP user id (the key's Z85 text), or nil.
     func identity(userID: String?) -> ClientIdentity? {
-        guard let userID, let key = CurveKey(z85: userID) else { return nil }
-        return identity(key)
+        guard let userID else { return nil }
+        return identities.withLock { $0[userID] }
+    }
+
+    private static func byText(_ identities: [CurveKey: ClientIdentity]) -> [String: ClientIdentity] {
+        Dictionary(uniqueKeysWithValues: identities.map { ($0.key.z85, $0.value) })
     }
 
     var count: Int { identities.withLock { $0.count } }
 
     /// Swaps in a new set and says what changed.
-    func replace(with new: [CurveKey: ClientIdentity]) -> KeyringChange {
-        identities.withLock { current in
+    func replace(with newIdentities: [CurveKey: ClientIdentity]) -> KeyringChange {
+        let new = Self.byText(newIdentities)
+        return identities.withLock { current in
             let removed = current.keys.filter { new[$0] == nil }.compactMap { current[$0] }
             let added = new.keys.filter { current[$0] == nil }.compactMap { new[$0] }
             let changed = new.keys.filter { current[$0] != nil && current[$0] != new[$0] }.compactMap { new[$0] }

@@ -44,3 +44,48 @@ struct SecurityRulesTests {
         #expect(AccessRole.controller.allows("job:submit") && AccessRole.controller.allows("task:recordIteration"))
     }
 }
+
+@Suite("security settings")
+struct SecuritySettingsTests {
+    func file(_ text: String) throws -> String {
+        let path = TestBroker.makeDirectory() + "/broker.json"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("flag beats environment beats config file; insecure from the file or the flag")
+    func precedence() throws {
+        let config = try file(#"{"curve": {"secretKey": "/f/b.key_secret", "clientsDir": "/f/clients"}, "insecure": true}"#)
+        let fromFile = try BrokerConfiguration.resolve(flags: .init(configFile: config), environment: [:]).security
+        #expect(fromFile.curveSecretKeyPath == "/f/b.key_secret" && fromFile.curveClientsDirectory == "/f/clients")
+        #expect(fromFile.insecure)
+        let environment = ["BROKER_CURVE_SECRET_KEY": "/e/b.key_secret", "BROKER_CURVE_CLIENTS": "/e/clients"]
+        let fromEnvironment = try BrokerConfiguration.resolve(
+            flags: .init(configFile: config), environment: environment
+        ).security
+        #expect(fromEnvironment.curveSecretKeyPath == "/e/b.key_secret")
+        #expect(fromEnvironment.curveClientsDirectory == "/e/clients")
+        let fromFlags = try BrokerConfiguration.resolve(
+            flags: .init(curveSecretKey: "/x/b.key_secret", curveClients: "/x/c", insecure: true),
+            environment: environment
+        ).security
+        #expect(fromFlags.curveSecretKeyPath == "/x/b.key_secret" && fromFlags.curveClientsDirectory == "/x/c")
+        #expect(fromFlags.insecure)
+        #expect(!(try BrokerConfiguration.resolve(flags: .init(), environment: [:]).security.insecure))
+    }
+
+    @Test("wrong shapes in the config file are errors that name the key", arguments: [
+        (#"{"curve": "keys"}"#, "'curve' must be an object"),
+        (#"{"curve": {"secretkey": "x"}}"#, "unknown key 'secretkey'"),
+        (#"{"curve": {"clientsDir": 3}}"#, "'curve.clientsDir' must be a string"),
+        (#"{"insecure": "yes"}"#, "'insecure' must be true or false"),
+    ])
+    func wrongShapes(text: String, message: String) throws {
+        let config = try file(text)
+        #expect {
+            _ = try BrokerConfiguration.resolve(flags: .init(configFile: config), environment: [:])
+        } throws: { error in
+            "\(error)".contains(message)
+        }
+    }
+}
