@@ -718,7 +718,8 @@ EVENTS = {
     "worker:detached": event(
         "worker:detached",
         {"workerId": WORKER_ID, "service": IDENT, "name": {"type": "string", "minLength": 1},
-         "reason": {"enum": ["disconnect", "heartbeat lost", "protocol error"]}},
+         "reason": {"enum": ["disconnect", "heartbeat lost", "protocol error", "key no longer authorized",
+                             "service no longer in this key's services"]}},
         ["workerId", "service", "name", "reason"],
         "A worker was dropped: it sent DISCONNECT, went silent, or broke the protocol.",
     ),

@@ -56,6 +56,7 @@ public final class WorkerRuntime {
     /// Bumped at each reconnect: a result computed for an older connection is dropped (the broker re-queued it).
     private var generation = 0
     private var busy = false
+    private var sendFailureLogged = false
 
     public init(settings: WorkerSettings, context: ZMQContext, log: @escaping @Sendable (String) -> Void) {
         self.settings = settings
@@ -92,6 +93,7 @@ public final class WorkerRuntime {
                         log(
                             "the broker said DISCONNECT; reconnecting"
                                 + (heard ? "" : " (right after READY: this key may not serve '\(settings.service)')"))
+                        heard = true  // the broker knows the key; the "no answer" hint would mislead
                         brokerDeadline = 0
                         break
                     }
@@ -185,6 +187,7 @@ public final class WorkerRuntime {
         try socket.secure(settings.curve)
         try socket.connect(settings.endpoint)
         self.socket = socket
+        sendFailureLogged = false
         let metadata = JSONObject([
             ("name", .string(settings.name)), ("pid", .int(Int64(getpid()))),
             ("host", .string(ProcessInfo.processInfo.hostName)),
@@ -194,7 +197,10 @@ public final class WorkerRuntime {
 
     private func send(_ command: Majordomo.Command, _ body: [ZMQFrame] = []) {
         do { try socket?.send(Majordomo.frames(command, body), dontWait: true) } catch {
-            log("send failed: \(error)")
+            // Until a connection is made (a refused handshake), every heartbeat fails the same way: say it once.
+            guard !sendFailureLogged else { return }
+            sendFailureLogged = true
+            log("send failed: \(error) (not connected; further failures on this connection are not logged)")
         }
     }
 

@@ -97,7 +97,7 @@ final class Running: Sendable {
                 if !exposed.isEmpty {
                     let list = exposed.joined(separator: ", ")
                     logger.warning(
-                        "insecure: \(list) serve other hosts without authentication or encryption; anyone who reaches them can read and change every session")
+                        "insecure: serving other hosts without authentication or encryption on \(list); anyone who reaches them can read and change every session")
                 }
             } else {
                 try ProtectedMode.check(configuration)

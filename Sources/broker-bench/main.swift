@@ -21,6 +21,16 @@ import ZeroMQ
 csystem_keep_large_allocations_in_heap()
 
 let arguments = CommandLine.arguments
+if arguments.contains("--help") || arguments.contains("-h") {
+    print(
+        """
+        usage: broker-bench [--sync normal|full|both] [--quick]
+                            [--only requests|jobs|throughput|store|read|portability|security] [--messages N]
+                            [--api ENDPOINT --curve-key FILE --curve-server-key FILE]   (with --only security)
+        Prints latency and throughput figures over real ZeroMQ sockets next to a bare libzmq floor.
+        """)
+    exit(0)
+}
 func option(_ name: String) -> String? {
     guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
     return arguments[index + 1]

@@ -31,13 +31,16 @@ final class BrokerSecurity: Sendable {
     static func load(_ settings: SecuritySettings, logger: Logger) throws(BrokerStartError) -> BrokerSecurity? {
         guard let secretPath = settings.curveSecretKeyPath else {
             if settings.curveClientsDirectory != nil {
-                throw BrokerStartError(message: "--curve-clients needs --curve-secret-key (the broker's .key_secret file)")
+                throw BrokerStartError(
+                    message: "a clients directory (--curve-clients, BROKER_CURVE_CLIENTS or curve.clientsDir) needs the "
+                        + "broker's own .key_secret (--curve-secret-key, BROKER_CURVE_SECRET_KEY or curve.secretKey)")
             }
             return nil
         }
         guard let clientsDirectory = settings.curveClientsDirectory else {
             throw BrokerStartError(
-                message: "--curve-secret-key needs --curve-clients DIR: the folder of authorized client .key files")
+                message: "a CURVE secret key (--curve-secret-key, BROKER_CURVE_SECRET_KEY or curve.secretKey) needs "
+                    + "--curve-clients DIR (BROKER_CURVE_CLIENTS or curve.clientsDir): the folder of authorized client .key files")
         }
         let keys: CurveKeyPair
         do {

@@ -24,7 +24,13 @@ final class DenialReporter: Sendable {
         var startedAt: Int64 = 0
         var reported = 0
         var suppressed = 0
+        /// When each refusal (endpoint, key, what, reason) was last reported.
+        var lastReported: [String: Int64] = [:]
     }
+
+    /// A refused agent retries every few seconds for as long as it runs: the same refusal is reported at most
+    /// once per this interval, so one misconfigured worker does not grow the event table by thousands a day.
+    let repeatMs: Int64 = 60_000
 
     let burst: Int
     let windowMs: Int64
@@ -41,16 +47,23 @@ final class DenialReporter: Sendable {
     func report(
         _ denial: Denial, now: Int64 = Timestamp.monotonicMillis(), emit: (String, JSONObject) -> Void
     ) {
+        let identity = "\(denial.endpoint)|\(denial.key)|\(denial.method ?? "")|\(denial.service ?? "")|\(denial.reason)"
         let suppressed: Int? = window.withLock { window in
             if now - window.startedAt >= windowMs {
                 window.startedAt = now
                 window.reported = 0
+                window.lastReported = window.lastReported.filter { now - $0.value < repeatMs }
+            }
+            if let last = window.lastReported[identity], now - last < repeatMs {
+                window.suppressed += 1
+                return nil
             }
             guard window.reported < burst else {
                 window.suppressed += 1
                 return nil
             }
             window.reported += 1
+            window.lastReported[identity] = now
             defer { window.suppressed = 0 }
             return window.suppressed
         }
