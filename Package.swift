@@ -120,7 +120,9 @@ let package = Package(
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "CurveCertificates"], swiftSettings: strict),
         .testTarget(name: "ModelProvidersTests", dependencies: ["ModelProviders"], swiftSettings: strict),
         .testTarget(name: "BrokerProtocolTests", dependencies: ["BrokerProtocol"], swiftSettings: strict),
-        .testTarget(name: "SessionCoreTests", dependencies: ["SessionCore"], swiftSettings: strict),
+        .testTarget(
+            name: "SessionCoreTests", dependencies: ["SessionCore"], resources: [.copy("Fixtures/compaction-eval")],
+            swiftSettings: strict),
         .testTarget(
             name: "BrokerServerTests",
             dependencies: [

@@ -663,11 +663,16 @@ EVENTS = {
     "compaction:complete": event(
         "compaction:complete",
         {"sessionId": SESSION_ID, "reason": REASON, "tokensBefore": COUNT, "tokensAfter": COUNT,
-         "tokensSaved": COUNT, "durationMs": COUNT, "checkpointVersion": SEQ, "summarizer": SUMMARIZER,
-         "messageCount": {**COUNT, "description": "messages archived"}},
+         "tokensSaved": COUNT, "durationMs": COUNT,
+         "checkpointVersion": {**COUNT, "description": "the version written; with kept, the current one (0: none yet)"}, "summarizer": SUMMARIZER,
+         "messageCount": {**COUNT, "description": "messages archived"},
+         "kept": {"type": "string", "minLength": 1,
+                  "description": "present when the compaction was not applied: the new checkpoint would not have "
+                                 "made the request smaller, so the messages were kept (tokensSaved 0)"}},
         ["sessionId", "reason", "tokensBefore", "tokensAfter", "tokensSaved", "durationMs", "checkpointVersion",
          "summarizer", "messageCount"],
-        "A compaction was committed: new checkpoint version, messages archived (sent after checkpoint:updated).",
+        "A compaction was committed: new checkpoint version, messages archived (sent after checkpoint:updated); "
+        "or, with `kept`, a compaction that was not applied because it would not have helped.",
     ),
     "compaction:error": event(
         "compaction:error",
@@ -993,6 +998,9 @@ METHODS = {
             "tokensBefore": COUNT,
             "tokensAfter": COUNT,
             "summarizer": SUMMARIZER,
+            "kept": {"type": "string", "minLength": 1,
+                     "description": "present when session:compact would not apply it: tokensAfter is not below "
+                                    "tokensBefore"},
         }, ["sessionId", "archive", "keptMessages", "checkpoint", "tokensBefore", "tokensAfter", "summarizer"]),
     ),
     "session:listCompactions": (
@@ -1230,6 +1238,12 @@ ERROR = obj(
                         "requestId": {"type": "string",
                                       "description": "the requestId used with another method or session (conflict)"},
                         "jobId": {"type": "string", "description": "the job in conflict (conflict)"},
+                        "tokensBefore": {"type": "integer", "minimum": 0,
+                                         "description": "session:compact not applied: the request's tokens now "
+                                                        "(conflict)"},
+                        "tokensAfter": {"type": "integer", "minimum": 0,
+                                        "description": "session:compact not applied: the tokens it would have had "
+                                                       "(conflict)"},
                         "taskId": {"type": "string", "description": "the task in conflict (conflict)"},
                         "state": {"type": "string",
                                   "description": "the job's or task's current state, which refuses the change (conflict)"},

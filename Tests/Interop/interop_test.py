@@ -2099,8 +2099,10 @@ class Run:
         created = c.ok("session:create for export", "session:create", create)
         self.report.require("the session to export is created", created is not None and created["sessionId"] == sid)
         self.sessions.append(sid)
-        before = [{"role": "user", "content": "archived question alpha"},
-                  {"role": "assistant", "content": "archived answer beta", "name": "planner"}]
+        # Long enough that the compaction makes the request smaller (a broker keeps the messages otherwise).
+        filler = " How does the parser recover from a missing closing brace in the third record?" * 6
+        before = [{"role": "user", "content": "archived question alpha" + filler},
+                  {"role": "assistant", "content": "archived answer beta" + filler, "name": "planner"}]
         for add in before:
             self.report.require("addMessage (to be archived)", c.ok(
                 "session:addMessage (to be archived)", "session:addMessage", {"sessionId": sid, **add}) is not None)

@@ -16,8 +16,11 @@ final class Compactor {
     let settings: CompactionSettings
     let model: ModelSummarizer?
     let logger: Logger
-    private let embedded = EmbeddedSummarizer()
+    private let embedded: EmbeddedSummarizer
     private var delayed: [(due: Int64, job: CompactionJob)] = []
+    /// Sessions whose last compaction was not applied (it would not have made the request smaller), and when:
+    /// automatic triggers wait a cooldown before trying again, instead of summarising at every message.
+    private var keptAt: [String: Int64] = [:]
 
     init(shared: BrokerShared, reader: SessionReader, model: ModelSummarizer?, logger: Logger) {
         self.shared = shared
@@ -25,6 +28,7 @@ final class Compactor {
         self.settings = shared.configuration.compaction
         self.model = model
         self.logger = logger
+        self.embedded = EmbeddedSummarizer(counter: shared.counter)
     }
 
     func run() {
@@ -48,6 +52,11 @@ final class Compactor {
 
     private func handle(_ job: CompactionJob) {
         let started = Timestamp.monotonicMillis()
+        if case .auto = job.kind, let kept = keptAt[job.sessionId],
+            started - kept < settings.policy.cooldownMillis
+        {
+            return finish(job, .success([]))  // tried a moment ago and it would not have helped
+        }
         let plan: CompactionPlan
         do throws(RPCError) {
             if let requestId = job.requestId,
@@ -77,6 +86,11 @@ final class Compactor {
                 ("tokensBefore", .int(plan.session.requestTokens)), ("messageCount", .int(plan.archived.count)),
             ]))
         let (checkpoint, label) = summarize(input, job, publish: true)
+        let tokensAfter = projectedTokens(plan, checkpoint)
+        if tokensAfter >= plan.session.requestTokens {
+            return keep(job, plan, tokensAfter: tokensAfter, label: label, started: started)
+        }
+        keptAt[job.sessionId] = nil
         let swap = CompactionSwap(
             plan: plan, reason: job.reason, summarizer: label, checkpoint: checkpoint,
             instructions: job.instructions, requestId: job.requestId, startedAt: started)
@@ -122,6 +136,50 @@ final class Compactor {
         return (embedded.summarize(input), "embedded (fallback from \(model.label))")
     }
 
+    /// The session's request tokens if `checkpoint` replaced the archived messages.
+    private func projectedTokens(_ plan: CompactionPlan, _ checkpoint: Checkpoint) -> Int64 {
+        var after = plan.session
+        after.activeCount -= Int64(plan.archived.count)
+        after.activePromptTokens -= plan.archivedPromptTokens
+        after.baseTokens = BaseSections(record: after, checkpoint: checkpoint, counter: shared.counter).totalTokens
+        return after.requestTokens
+    }
+
+    /// Why a compaction is not applied: its checkpoint would cost as much as what it replaces, or more.
+    static func keptReason(before: Int64, after: Int64) -> String {
+        "the new checkpoint would not make the request smaller (\(after) tokens after, \(before) before); messages kept"
+    }
+
+    /// A compaction that would not help: nothing is written, the messages stay, and the outcome is said.
+    ///
+    /// Automatic: `compaction:complete` with `tokensSaved: 0` and `kept`, then a cooldown before the next try.
+    /// Manual: the same event, and the client gets `conflict` with the reason.
+    private func keep(_ job: CompactionJob, _ plan: CompactionPlan, tokensAfter: Int64, label: String, started: Int64) {
+        let before = plan.session.requestTokens
+        let reason = Self.keptReason(before: before, after: tokensAfter)
+        emit(
+            Topic.compactionComplete,
+            JSONObject([
+                ("sessionId", .string(job.sessionId)), ("reason", .string(job.reason.rawValue)),
+                ("tokensBefore", .int(before)), ("tokensAfter", .int(before)), ("tokensSaved", .int(0)),
+                ("durationMs", .int(Timestamp.monotonicMillis() - started)),
+                ("checkpointVersion", .int(plan.session.checkpointVersion)), ("summarizer", .string(label)),
+                ("messageCount", .int(0)), ("kept", .string(reason)),
+            ]))
+        logger.info("compaction of session \(job.sessionId) not applied: \(reason)")
+        keptAt[job.sessionId] = Timestamp.monotonicMillis()
+        switch job.kind {
+        case .auto, .dryRun: finish(job, .success([]))
+        case .manual:
+            finish(
+                job,
+                .failure(
+                    RPCError(
+                        .conflict, reason,
+                        details: JSONObject([("tokensBefore", .int(before)), ("tokensAfter", .int(tokensAfter))]))))
+        }
+    }
+
     /// The answer to `session:previewCompaction`.
     private func preview(_ plan: CompactionPlan, _ checkpoint: Checkpoint, _ label: String) -> [UInt8] {
         var next = checkpoint
@@ -131,32 +189,34 @@ final class Compactor {
         after.activePromptTokens -= plan.archivedPromptTokens
         after.baseTokens = BaseSections(record: after, checkpoint: next, counter: shared.counter).totalTokens
         let archived = !plan.archived.isEmpty
-        return JSON.object(
-            JSONObject([
-                ("sessionId", .string(plan.session.id)),
-                (
-                    "archive",
-                    .object(
-                        JSONObject([
-                            ("fromSeq", .int(archived ? plan.session.firstActiveSeq : 0)),
-                            ("throughSeq", .int(archived ? plan.throughSeq : 0)),
-                            ("messageCount", .int(plan.archived.count)), ("tokens", .int(plan.archivedPromptTokens)),
-                        ]))
-                ),
-                ("keptMessages", .int(plan.keptCount)),
-                (
-                    "checkpoint",
-                    .object(
-                        JSONObject([
-                            ("version", .int(next.version)), ("summary", .string(next.summary)),
-                            ("completed", .strings(next.completed)), ("pending", .strings(next.pending)),
-                            ("decisions", .strings(next.decisions)), ("blockers", .strings(next.blockers)),
-                        ]))
-                ),
-                ("tokensBefore", .int(plan.session.requestTokens)), ("tokensAfter", .int(after.requestTokens)),
-                ("summarizer", .string(label)),
-            ])
-        ).serialized
+        var result = JSONObject([
+            ("sessionId", .string(plan.session.id)),
+            (
+                "archive",
+                .object(
+                    JSONObject([
+                        ("fromSeq", .int(archived ? plan.session.firstActiveSeq : 0)),
+                        ("throughSeq", .int(archived ? plan.throughSeq : 0)),
+                        ("messageCount", .int(plan.archived.count)), ("tokens", .int(plan.archivedPromptTokens)),
+                    ]))
+            ),
+            ("keptMessages", .int(plan.keptCount)),
+            (
+                "checkpoint",
+                .object(
+                    JSONObject([
+                        ("version", .int(next.version)), ("summary", .string(next.summary)),
+                        ("completed", .strings(next.completed)), ("pending", .strings(next.pending)),
+                        ("decisions", .strings(next.decisions)), ("blockers", .strings(next.blockers)),
+                    ]))
+            ),
+            ("tokensBefore", .int(plan.session.requestTokens)), ("tokensAfter", .int(after.requestTokens)),
+            ("summarizer", .string(label)),
+        ])
+        if after.requestTokens >= plan.session.requestTokens {
+            result["kept"] = .string(Self.keptReason(before: plan.session.requestTokens, after: after.requestTokens))
+        }
+        return JSON.object(result).serialized
     }
 
     private func finish(_ job: CompactionJob, _ result: Result<[UInt8], RPCError>) {
@@ -177,11 +237,7 @@ final class Compactor {
     }
 
     /// Records and publishes an event through the writer, without waiting for it.
-    private func emit(_ topic: String, _ fields: JSONObject) {
-        let job = WriteJob(
-            envelope: [], id: .null, command: .emitEvent(topic: topic, fields: fields), onCommit: { _ in })
-        _ = shared.writeQueue.push(job)
-    }
+    private func emit(_ topic: String, _ fields: JSONObject) { shared.emit(topic, fields) }
 
     private func writeAndWait(_ command: WriteCommand) -> Result<[UInt8], RPCError> {
         let done = Latch<Result<[UInt8], RPCError>>()

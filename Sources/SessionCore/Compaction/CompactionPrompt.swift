@@ -24,14 +24,22 @@ public enum CompactionPrompt {
         the rules and corrections the user gave. Keep names, file paths, commands and numbers exact.
         """
 
-    /// The user prompt for `input`.
-    public static func user(_ input: SummaryInput) -> String {
+    /// The user prompt for `input`, with the items the embedded rules found (`hints`) when given.
+    public static func user(_ input: SummaryInput, hints: Checkpoint? = nil) -> String {
         let current = JSONObject([
             ("summary", .string(input.checkpoint.summary)), ("completed", .strings(input.checkpoint.completed)),
             ("pending", .strings(input.checkpoint.pending)), ("decisions", .strings(input.checkpoint.decisions)),
             ("blockers", .strings(input.checkpoint.blockers)),
         ])
         var text = "# Current checkpoint\n\n" + JSON.object(current).serializedString + "\n\n"
+        if let hints, !(hints.completed + hints.pending + hints.decisions + hints.blockers).isEmpty {
+            let found = JSONObject([
+                ("completed", .strings(hints.completed)), ("pending", .strings(hints.pending)),
+                ("decisions", .strings(hints.decisions)), ("blockers", .strings(hints.blockers)),
+            ])
+            text += "# Items found by rules (check them against the messages; keep what is right, add what is missing)\n\n"
+            text += JSON.object(found).serializedString + "\n\n"
+        }
         if let instructions = input.instructions, !instructions.isEmpty {
             text += "# Extra instructions\n\n" + instructions + "\n\n"
         }

@@ -1,184 +1,117 @@
-/// The default summarizer: deterministic rules, no model.
+/// The default summarizer: deterministic rules, no model, reading prose as well as marked lines.
 ///
-/// 1. Carry forward: the old checkpoint's completed items, pending items,
-///    decisions and blockers, in order.
-/// 2. Pick up: every line of every message that starts (after an optional
-///    `-`, `*` or `•` bullet) with a marker adds its text to a list:
-///    `DONE:`, `COMPLETED:`, `FIXED:` or `[x]` to completed; `TODO:`,
-///    `PENDING:`, `NEXT:` or `[ ]` to pending; `DECISION:` or `DECIDED:` to
-///    decisions; `BLOCKER:` or `BLOCKED:` to blockers; `RESOLVED:` or
-///    `UNBLOCKED:` to completed. Markers ignore case; an item is cut at
-///    `maxItemCharacters`.
-///    A marker after ". " or "; " in a line also starts an item (another one
-///    when the line already had one)
-///    ("DONE: parser. DECISION: keep it pure" adds one of each); one final
-///    period is dropped.
-/// 3. Move: an item marked completed (or resolved) that is pending (or a
-///    blocker) leaves that list, so it is listed once, as done.
-/// 4. Each list keeps one copy of each item (exact text).
-/// 5. Summary: the old summary, then one paragraph for this compaction: the
-///    range and its counts by role, then the first line of the last
-///    `highlightCount` user and assistant messages. Oldest paragraphs are
-///    dropped first to stay within `maxSummaryCharacters`.
+/// 1. Read: every message but `tool` output is split into sentences (code
+///    blocks, quotes and log-like lines left out; see `ProseSplitter`).
+/// 2. Find: each sentence is classified by the documented cues (`ItemCues`):
+///    a decision, a reversed decision, an open item or question, a blocker, a
+///    cleared blocker, completed work, or a cancelled item; marked lines
+///    (`TODO:`, `DONE:`, `DECISION:`, `BLOCKER:`, `- [ ]`, `- [x]` …) win over
+///    cues; negations, questions and proposals are not items.
+/// 3. Follow: starting from the old checkpoint, `ItemTracker` applies each
+///    sentence in order: done work closes the open item it names, a cleared
+///    blocker moves to completed, a reversal replaces the decision, near
+///    duplicates merge. Names, paths and numbers stay as written.
+/// 4. Summary: the old summary, then one paragraph for this compaction: the
+///    range and its counts by role, then its most salient sentences
+///    (`SummaryHighlights`). Paragraph and summary are bounded in tokens; the
+///    oldest paragraphs go first.
 public struct EmbeddedSummarizer: Summarizer {
-    public static let maxItemCharacters = 500
-    public static let maxSummaryCharacters = 6_000
-    public static let highlightCount = 8
+    public static let maxItemCharacters = 240
+    /// Tokens one compaction's paragraph may take.
+    public static let maxParagraphTokens = 320
+    /// Tokens the whole summary may take.
+    public static let maxSummaryTokens = 1_200
+    public static let highlightCount = 6
     public static let highlightCharacters = 200
 
     public var label: String { "embedded" }
+    private let counter: any TokenCounter
 
-    public init() {}
+    /// `counter` bounds the summary; the broker gives its exact one.
+    public init(counter: any TokenCounter = ApproximateTokenCounter()) {
+        self.counter = counter
+    }
 
     public func summarize(_ input: SummaryInput) -> Checkpoint {
-        var lists = Lists(input.checkpoint)
-        for message in input.messages { lists.scan(message.content) }
+        let (lists, highlights) = read(input)
         var next = Checkpoint(
-            version: input.checkpoint.version, summary: "", completed: lists.completed.items,
-            pending: lists.pending.items, decisions: lists.decisions.items, blockers: lists.blockers.items)
-        next.summary = Self.boundedSummary(previous: input.checkpoint.summary, adding: Self.paragraph(input.messages))
+            version: input.checkpoint.version, summary: "", completed: lists.texts(.completed),
+            pending: lists.texts(.pending), decisions: lists.texts(.decisions), blockers: lists.texts(.blockers))
+        next.summary = boundedSummary(
+            previous: input.checkpoint.summary, adding: paragraph(input.messages, highlights: highlights))
         return next
     }
 
-    /// One paragraph about the summarised messages.
-    static func paragraph(_ messages: [StoredMessage]) -> String {
+    /// The items found by the rules alone, for a model-backed summarizer's prompt.
+    public func items(_ input: SummaryInput) -> Checkpoint {
+        let (lists, _) = read(input)
+        return Checkpoint(
+            completed: lists.texts(.completed), pending: lists.texts(.pending), decisions: lists.texts(.decisions),
+            blockers: lists.texts(.blockers))
+    }
+
+    private func read(_ input: SummaryInput) -> (ItemTracker, [ProseSentence]) {
+        var tracker = ItemTracker(input.checkpoint, itemLimit: Self.maxItemCharacters)
+        var sentences: [ProseSentence] = []
+        for (index, message) in input.messages.enumerated() {
+            sentences += ProseSplitter.sentences(of: message.content, message: index, role: message.role)
+        }
+        for sentence in sentences { tracker.similarity.learn(ItemText.contentWords(sentence.words)) }
+        for item in input.checkpoint.completed + input.checkpoint.pending + input.checkpoint.decisions
+            + input.checkpoint.blockers
+        {
+            tracker.similarity.learn(ItemText.contentWords(Words.of(item)))
+        }
+        var itemSentences: Set<Int> = []
+        for (index, sentence) in sentences.enumerated() where tracker.read(sentence) { itemSentences.insert(index) }
+        let highlights = SummaryHighlights.pick(
+            sentences, itemSentences: itemSentences, similarity: tracker.similarity, count: Self.highlightCount)
+        return (tracker, highlights)
+    }
+
+    /// One paragraph about the summarised messages, within `maxParagraphTokens`.
+    func paragraph(_ messages: [StoredMessage], highlights: [ProseSentence]) -> String {
         guard let first = messages.first, let last = messages.last else { return "" }
         var byRole: [String: Int] = [:]
         for message in messages { byRole[message.role, default: 0] += 1 }
         let counts = Role.allCases.compactMap { role in byRole[role.rawValue].map { "\($0) \(role.rawValue)" } }
         var text = "Messages \(first.seq)-\(last.seq) (\(counts.joined(separator: ", "))) were compacted."
-        let highlights = messages.filter { $0.role == "user" || $0.role == "assistant" }.suffix(highlightCount)
-        for message in highlights {
-            let line = message.content.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-            text += "\n- \(message.role): " + clipped(line.trimmingLeadingSpaces(), to: highlightCharacters)
+        var tokens = counter.count(text)
+        for sentence in highlights {
+            let line = "\n- \(sentence.role): " + Self.clipped(sentence.text, to: Self.highlightCharacters)
+            let cost = counter.count(line)
+            guard tokens + cost <= Self.maxParagraphTokens else { break }
+            text += line
+            tokens += cost
         }
         return text
     }
 
-    /// `previous` and `adding` as paragraphs, dropping the oldest until the whole fits `maxSummaryCharacters`.
-    static func boundedSummary(previous: String, adding paragraph: String) -> String {
+    /// `previous` and `adding` as paragraphs, dropping the oldest until the whole fits `maxSummaryTokens`.
+    func boundedSummary(previous: String, adding paragraph: String) -> String {
         var paragraphs = RequestLayout.trimmed(previous).components(separatedBy: "\n\n").filter { !$0.isEmpty }
         if !paragraph.isEmpty { paragraphs.append(paragraph) }
-        var total = paragraphs.reduce(0) { $0 + $1.count + 2 }
-        while total > maxSummaryCharacters, paragraphs.count > 1 {
-            total -= paragraphs.removeFirst().count + 2
+        var costs = paragraphs.map { counter.count($0) + 1 }
+        while costs.reduce(0, +) > Self.maxSummaryTokens, paragraphs.count > 1 {
+            paragraphs.removeFirst()
+            costs.removeFirst()
         }
-        return clipped(paragraphs.joined(separator: "\n\n"), to: maxSummaryCharacters)
+        // Counts of the parts need not add up to the count of the whole: check the whole, still oldest first.
+        while paragraphs.count > 1, counter.count(paragraphs.joined(separator: "\n\n")) > Self.maxSummaryTokens {
+            paragraphs.removeFirst()
+        }
+        var summary = paragraphs.joined(separator: "\n\n")
+        // A single paragraph over the bound (an old summary written by a model) is cut at a line boundary.
+        while counter.count(summary) > Self.maxSummaryTokens, let cut = summary.lastIndex(of: "\n") {
+            summary = String(summary[..<cut])
+        }
+        if counter.count(summary) > Self.maxSummaryTokens {
+            summary = Self.clipped(summary, to: Self.maxSummaryTokens * 3)
+        }
+        return summary
     }
 
     static func clipped(_ text: String, to limit: Int) -> String {
         text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
-    }
-}
-
-/// The four lists while a summary is built: ordered, one copy of each item.
-private struct Lists {
-    struct OrderedItems {
-        private(set) var items: [String] = []
-        private var seen: Set<String> = []
-
-        init(_ initial: [String]) { for item in initial { add(item) } }
-
-        mutating func add(_ item: String) {
-            if seen.insert(item).inserted { items.append(item) }
-        }
-
-        /// Removes `item` if present; returns whether it was.
-        mutating func remove(_ item: String) -> Bool {
-            guard seen.remove(item) != nil else { return false }
-            items.removeAll { $0 == item }
-            return true
-        }
-    }
-
-    var completed: OrderedItems
-    var pending: OrderedItems
-    var decisions: OrderedItems
-    var blockers: OrderedItems
-
-    init(_ checkpoint: Checkpoint) {
-        completed = OrderedItems(checkpoint.completed)
-        pending = OrderedItems(checkpoint.pending)
-        decisions = OrderedItems(checkpoint.decisions)
-        blockers = OrderedItems(checkpoint.blockers)
-    }
-
-    enum Kind { case completed, resolved, pending, decision, blocker }
-
-    static let markers: [(prefix: String, kind: Kind)] = [
-        ("done:", .completed), ("completed:", .completed), ("fixed:", .completed), ("[x]", .completed),
-        ("todo:", .pending), ("pending:", .pending), ("next:", .pending), ("[ ]", .pending),
-        ("decision:", .decision), ("decided:", .decision), ("blocker:", .blocker), ("blocked:", .blocker),
-        ("resolved:", .resolved), ("unblocked:", .resolved),
-    ]
-
-    mutating func scan(_ content: String) {
-        // Most messages have no marker: skip them without splitting into lines.
-        guard content.contains(":") || content.contains("[") else { return }
-        for rawLine in content.split(whereSeparator: \.isNewline) {
-            var line = Substring(rawLine).drop(while: { $0 == " " || $0 == "\t" })
-            if let first = line.first, first == "-" || first == "*" || first == "•" {
-                line = line.dropFirst().drop(while: { $0 == " " || $0 == "\t" })
-            }
-            guard line.count > 3 else { continue }
-            let head = line.prefix(12).lowercased()
-            var rest: Substring
-            var kind: Kind
-            if let marker = Self.markers.first(where: { head.hasPrefix($0.prefix) }) {
-                rest = line.dropFirst(marker.prefix.count)
-                kind = marker.kind
-            } else if let next = Self.splitAtNextMarker(line).1 {
-                (kind, rest) = next  // "Tests pass. DONE: parser" marks from mid-line, after a sentence
-            } else {
-                continue
-            }
-            // "DONE: x. DECISION: y" holds two items: a marker after ". " or "; " starts the next one.
-            while !rest.isEmpty {
-                let (text, next) = Self.splitAtNextMarker(rest)
-                add(String(text), as: kind)
-                guard let next else { break }
-                kind = next.kind
-                rest = next.rest
-            }
-        }
-    }
-
-    /// The text before the next marker that follows ". " or "; ", and that marker with what follows it.
-    static func splitAtNextMarker(_ text: Substring) -> (Substring, (kind: Kind, rest: Substring)?) {
-        var index = text.startIndex
-        while let separator = text[index...].firstIndex(where: { $0 == "." || $0 == ";" }) {
-            let afterSeparator = text.index(after: separator)
-            guard afterSeparator < text.endIndex, text[afterSeparator] == " " else {
-                index = afterSeparator
-                continue
-            }
-            let candidate = text[text.index(after: afterSeparator)...]
-            let head = candidate.prefix(12).lowercased()
-            if let marker = markers.first(where: { head.hasPrefix($0.prefix) && $0.prefix.hasSuffix(":") }) {
-                let end = marker.prefix.count
-                return (text[..<separator], (marker.kind, candidate.dropFirst(end)))
-            }
-            index = afterSeparator
-        }
-        return (text, nil)
-    }
-
-    private mutating func add(_ text: String, as kind: Kind) {
-        var text = RequestLayout.trimmed(text.trimmingLeadingSpaces())
-        if text.hasSuffix(".") && !text.hasSuffix("..") { text.removeLast() }  // "DONE: x." and "DONE: x" are one item
-        let item = EmbeddedSummarizer.clipped(text, to: EmbeddedSummarizer.maxItemCharacters)
-        guard !item.isEmpty else { return }
-        switch kind {
-        case .completed:
-            _ = pending.remove(item)
-            completed.add(item)
-        case .resolved:
-            _ = blockers.remove(item)
-            _ = pending.remove(item)
-            completed.add(item)
-        case .pending: if !completed.items.contains(item) { pending.add(item) }
-        case .decision: decisions.add(item)
-        case .blocker: blockers.add(item)
-        }
     }
 }

@@ -31,10 +31,15 @@ public struct SummaryError: Error, Sendable, CustomStringConvertible {
 /// The rule every new checkpoint is held to: no pending item, decision or blocker of the old one is lost.
 public enum CheckpointGuard {
     /// The old checkpoint's pending items, decisions and blockers missing from `new` (a pending item or
-    /// blocker may move to another list, typically completed, and still counts as kept).
+    /// blocker may move to another list, typically completed, and still counts as kept; so does an item
+    /// quoted inside a new one, as in "use SQLite after all (replaces: use PostgreSQL)").
     public static func missingItems(old: Checkpoint, new: Checkpoint) -> [String] {
-        let kept = Set((new.completed + new.pending + new.decisions + new.blockers).map(normalized))
-        return (old.pending + old.decisions + old.blockers).filter { !kept.contains(normalized($0)) }
+        let newItems = (new.completed + new.pending + new.decisions + new.blockers).map(normalized)
+        let kept = Set(newItems)
+        return (old.pending + old.decisions + old.blockers).filter { item in
+            let text = normalized(item)
+            return !kept.contains(text) && !newItems.contains { $0.contains(text) }
+        }
     }
 
     static func normalized(_ item: String) -> String {

@@ -207,6 +207,15 @@ struct PortabilityData {
                 "metadata": ["usage": ["inputTokens": 1_000, "outputTokens": 250, "costUsd": 0.5]],
             ])
         try add(data.dev, ["role": "user", "content": "TODO: writer"])
+        // Enough said since the last compaction for the next one to make the request smaller (it is refused
+        // otherwise).
+        try add(
+            data.dev,
+            [
+                "role": "assistant",
+                "content": .string(
+                    String(repeating: "The scanner reads the header, then each record, and reports offsets. ", count: 12)),
+            ])
         _ = try broker.client(timeoutMs: 30_000).call("session:compact", ["sessionId": .string(data.dev)])
         try add(data.dev, ["role": "assistant", "content": "Working on the writer.", "name": "planner"])
         try broker.call(

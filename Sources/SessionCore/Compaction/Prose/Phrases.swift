@@ -1,0 +1,49 @@
+/// Cue phrases over a sentence's words: each slot lists its alternatives (`we|i`), `*` is any one word.
+///
+/// Phrases are indexed by the alternatives of their first slot, so a sentence
+/// is checked in one pass over its words whatever the number of phrases.
+struct PhraseSet: Sendable {
+    private struct Phrase: Sendable {
+        let slots: [Set<String>?]  // nil: any word
+    }
+
+    private var byFirstWord: [String: [Phrase]] = [:]
+    private var anyFirst: [Phrase] = []
+
+    /// `patterns` such as `"we|i decided to|on|against"` or `"let's go with"`.
+    init(_ patterns: [String]) {
+        for pattern in patterns {
+            let slots: [Set<String>?] = pattern.split(separator: " ").map { slot in
+                slot == "*" ? nil : Set(slot.split(separator: "|").map(String.init))
+            }
+            let phrase = Phrase(slots: slots)
+            if let first = slots.first, let words = first {
+                for word in words { byFirstWord[word, default: []].append(phrase) }
+            } else {
+                anyFirst.append(phrase)
+            }
+        }
+    }
+
+    /// The index just past the first match at or after `from`, or nil.
+    func firstMatch(in words: [String], from: Int = 0) -> (start: Int, end: Int)? {
+        var index = from
+        while index < words.count {
+            for phrase in (byFirstWord[words[index]] ?? []) + anyFirst where Self.matches(phrase, words, at: index) {
+                return (index, index + phrase.slots.count)
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    func contains(_ words: [String]) -> Bool { firstMatch(in: words) != nil }
+
+    private static func matches(_ phrase: Phrase, _ words: [String], at start: Int) -> Bool {
+        guard start + phrase.slots.count <= words.count else { return false }
+        for (offset, slot) in phrase.slots.enumerated() {
+            if let slot, !slot.contains(words[start + offset]) { return false }
+        }
+        return true
+    }
+}

@@ -1,0 +1,246 @@
+/// One sentence of a message, as the embedded summarizer's rules read it.
+struct ProseSentence: Sendable {
+    /// The sentence as written (bullet and marker removed), trimmed.
+    var text: String
+    /// Lowercased words: letters and digits, with apostrophes kept inside (`we'll`, `can't`), so cue phrases
+    /// match whole words.
+    var words: [String]
+    /// An explicit marker that opened the line (`TODO:`, `- [x]`, `DECISION:` …), if any.
+    var marker: ItemMarker?
+    /// Ended with `?`.
+    var isQuestion: Bool
+    /// The index of its message in the messages being read.
+    var message: Int
+    var role: String
+    /// Its number in a numbered list ("2. Is offline mode in scope?"), for answers that say "On 2: …".
+    var ordinal: Int? = nil
+}
+
+/// The markers of the marked-line convention, which win over any cue in the sentence.
+enum ItemMarker: Sendable, Equatable {
+    case completed, resolved, pending, decision, blocker
+
+    static let prefixes: [(prefix: String, marker: ItemMarker)] = [
+        ("done:", .completed), ("completed:", .completed), ("fixed:", .completed), ("[x]", .completed),
+        ("todo:", .pending), ("to do:", .pending), ("pending:", .pending), ("next:", .pending), ("[ ]", .pending),
+        ("action item:", .pending), ("open question:", .pending), ("question:", .pending),
+        ("decision:", .decision), ("decided:", .decision), ("blocker:", .blocker), ("blocked:", .blocker),
+        ("resolved:", .resolved), ("unblocked:", .resolved),
+    ]
+
+    /// The marker at the start of `text` (case ignored) and what follows it.
+    static func strip(_ text: Substring) -> (ItemMarker, Substring)? {
+        let head = text.prefix(14).lowercased()
+        guard let found = prefixes.first(where: { head.hasPrefix($0.prefix) }) else { return nil }
+        return (found.marker, text.dropFirst(found.prefix.count).drop { $0 == " " || $0 == "\t" })
+    }
+}
+
+/// Splits messages into sentences, leaving out what is not the speaker's own prose.
+///
+/// Left out: `tool` messages (command output, file contents), fenced code
+/// blocks, quoted lines (`> …`, someone else's words), shell prompts and
+/// lines that are mostly symbols (logs, tables, diffs). Kept: each line,
+/// each list item, and each sentence within them (split after `.`, `!`, `?`
+/// or `;` followed by a space, but not after common abbreviations, initials,
+/// or inside version numbers and paths).
+enum ProseSplitter {
+    static func sentences(of content: String, message: Int, role: String) -> [ProseSentence] {
+        guard role != "tool" else { return [] }
+        var result: [ProseSentence] = []
+        var inFence = false
+        // The kind a heading such as "Action items:" or "Open questions" gives the list items under it.
+        var section: ItemMarker?
+        for rawLine in content.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+            var line = rawLine.drop { $0 == " " || $0 == "\t" }
+            if line.hasPrefix("```") || line.hasPrefix("~~~") {
+                inFence.toggle()
+                continue
+            }
+            if line.isEmpty { section = nil }
+            if inFence || isNotProse(line, indented: rawLine.hasPrefix("    ") || rawLine.hasPrefix("\t")) { continue }
+            if let heading = headingSection(line) {
+                section = heading
+                continue
+            }
+            let (bulletless, ordinal) = stripBullet(line)
+            let isListItem = bulletless.count < line.count
+            if !isListItem { section = nil }
+            line = bulletless
+            var marker: ItemMarker? = isListItem ? section : nil
+            if let (found, rest) = ItemMarker.strip(line) {
+                marker = found
+                line = rest
+            }
+            for (index, piece) in mergedShortPieces(split(line)).enumerated() {
+                let trimmed = trim(piece)
+                guard !trimmed.isEmpty else { continue }
+                var sentenceMarker = index == 0 ? marker : nil
+                var body = Substring(trimmed)
+                // "DONE: x. DECISION: y" carries a marker in a later sentence too.
+                if sentenceMarker == nil, let (found, rest) = ItemMarker.strip(body), found != .pending || body.contains(":") {
+                    sentenceMarker = found
+                    body = rest
+                }
+                let text = String(body)
+                guard !text.isEmpty else { continue }
+                result.append(
+                    ProseSentence(
+                        text: text, words: Words.of(text), marker: sentenceMarker, isQuestion: text.hasSuffix("?"),
+                        message: message, role: role, ordinal: index == 0 ? ordinal : nil))
+            }
+        }
+        return result
+    }
+
+    /// Lines that are not prose: quotes, prompts, code, logs and tables.
+    static func isNotProse(_ line: Substring, indented: Bool) -> Bool {
+        if line.hasPrefix(">") || line.hasPrefix("$ ") || line.hasPrefix("#!") || line.hasPrefix("//")
+            || line.hasPrefix("|") || line.hasPrefix("+++") || line.hasPrefix("---") || line.hasPrefix("@@")
+        {
+            return true
+        }
+        // Indented lines are code unless they are list items ("    - sub item").
+        if indented, let first = line.first, !"-*•".contains(first), !(first.isNumber && line.dropFirst().hasPrefix(".")) {
+            return true
+        }
+        var letters = 0
+        var others = 0
+        for character in line.prefix(200) {
+            if character.isLetter || character == " " { letters += 1 } else { others += 1 }
+        }
+        // Log lines, JSON, stack frames: more symbols and digits than words.
+        return letters < 3 || others * 2 > letters + others
+    }
+
+    /// The line without its bullet or list number, and the number.
+    static func stripBullet(_ line: Substring) -> (Substring, Int?) {
+        var rest = line
+        if let first = rest.first, first == "-" || first == "*" || first == "•" || first == "+" {
+            if rest.dropFirst().first == " " || rest.dropFirst().first == "[" {
+                rest = rest.dropFirst().drop { $0 == " " }
+            }
+        } else if let dot = rest.prefix(4).firstIndex(where: { $0 == "." || $0 == ")" }),
+            rest[..<dot].allSatisfy(\.isNumber), !rest[..<dot].isEmpty, rest[rest.index(after: dot)...].first == " "
+        {
+            let number = Int(rest[..<dot])
+            return (rest[rest.index(after: dot)...].drop { $0 == " " }, number)
+        }
+        return (rest, nil)
+    }
+
+    static let headings: [(words: Set<String>, marker: ItemMarker)] = [
+        (["action items", "next steps", "todo", "todos", "to do", "to-do", "follow-ups", "follow ups", "followups",
+          "open questions", "questions", "remaining", "outstanding", "still to do", "open items"], .pending),
+        (["decisions", "decided", "agreed", "what we decided", "outcomes"], .decision),
+        (["blockers", "blocked", "blocking"], .blocker),
+        (["done", "completed", "shipped", "finished", "done this week"], .completed),
+    ]
+
+    /// The kind a heading line gives the list under it: "Action items:", "## Open questions", "**Decisions**".
+    static func headingSection(_ line: Substring) -> ItemMarker? {
+        let text = line.lowercased().filter { !"#*_:".contains($0) }.trimmingCharacters(in: " ")
+        guard text.count <= 24, line.hasSuffix(":") || line.hasPrefix("#") || !text.contains(" ") || text.split(separator: " ").count <= 3
+        else { return nil }
+        return headings.first { $0.words.contains(text) }?.marker
+    }
+
+    static let bareAnswers: Set<String> = ["no", "yes", "nope", "yep", "yeah", "correct", "agreed", "right", "sure"]
+
+    /// Joins a bare answer to the sentence after it: "On 1: No. macOS and Linux only" is one answer.
+    static func mergedShortPieces(_ pieces: [Substring]) -> [Substring] {
+        var result: [Substring] = []
+        var carry: Substring?
+        for piece in pieces {
+            let words = Words.of(String(piece))
+            if let held = carry {
+                result.append(held.base[held.startIndex..<piece.endIndex])
+                carry = nil
+            } else if words.count <= 3, let last = words.last, bareAnswers.contains(last), piece != pieces.last {
+                carry = piece
+            } else {
+                result.append(piece)
+            }
+        }
+        if let carry { result.append(carry) }
+        return result
+    }
+
+    static let abbreviations: Set<String> = [
+        "e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "st", "approx", "cf", "no", "fig", "inc", "ltd", "jr", "sr",
+        "z.b", "bzw", "usw", "ca", "p.s",
+    ]
+
+    /// Splits a line after `.`, `!`, `?` or `;` followed by a space (and for `.`, a capital, digit or quote next).
+    static func split(_ line: Substring) -> [Substring] {
+        var pieces: [Substring] = []
+        var start = line.startIndex
+        var index = line.startIndex
+        while index < line.endIndex {
+            let character = line[index]
+            let next = line.index(after: index)
+            if ".!?;".contains(character), next < line.endIndex, line[next] == " " {
+                let follower = line[next...].drop { $0 == " " }.first
+                var cut = character != "."
+                if character == ".", let follower, follower.isUppercase || follower.isNumber || "\"'“‘(".contains(follower) {
+                    let original = line[start..<index].split(separator: " ").last.map(String.init) ?? ""
+                    let word = original.lowercased()
+                    // "e.g. Foo", "Dr. Who", and an initial "J. Smith" do not end a sentence ("step 3. Then" does).
+                    let initial = original.count == 1 && original.first?.isUppercase == true
+                    cut = !abbreviations.contains(word.trimmingCharacters(in: "(")) && !initial
+                }
+                if cut {
+                    pieces.append(line[start...index])
+                    start = next
+                }
+            }
+            index = next
+        }
+        if start < line.endIndex { pieces.append(line[start...]) }
+        return pieces
+    }
+
+    /// Trims spaces and a final period (kept: `?`, `!` and `...`).
+    static func trim(_ piece: Substring) -> String {
+        var text = piece.drop { $0 == " " || $0 == "\t" }
+        while let last = text.last, last == " " || last == "\t" || last == ";" { text = text.dropLast() }
+        if text.hasSuffix(".") && !text.hasSuffix("..") { text = text.dropLast() }
+        return String(text)
+    }
+}
+
+extension String {
+    fileprivate func trimmingCharacters(in set: String) -> String {
+        String(drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed())
+    }
+}
+
+/// Lowercased words of a text, for matching cue phrases.
+enum Words {
+    static func of(_ text: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        func flush() {
+            // An apostrophe at either end is a quote, not part of the word.
+            while current.hasSuffix("'") { current.removeLast() }
+            if !current.isEmpty { words.append(current) }
+            current = ""
+        }
+        for character in text {
+            if character.isLetter || character.isNumber {
+                current.append(contentsOf: character.lowercased())
+            } else if character == "'" || character == "’" {
+                if !current.isEmpty { current.append("'") }
+            } else if (character == "-" || character == "_" || character == "/" || character == ".") && !current.isEmpty {
+                // Keep identifiers whole: sign-off, follow-up, src/db.rs, v2.3.1.
+                current.append(character)
+            } else {
+                while let last = current.last, "-_/.".contains(last) { current.removeLast() }
+                flush()
+            }
+        }
+        while let last = current.last, "-_/.".contains(last) { current.removeLast() }
+        flush()
+        return words
+    }
+}
