@@ -44,7 +44,11 @@ func runRequestBench(context: ZMQContext, floor: Double, quick: Bool) throws {
         var sent = 0, received = 0
         while received < 10_000 {
             while sent < 10_000 && sent - received < 500 {
-                let content = sent % 2 == 0 ? "Step \(sent): run checks." : "Step \(sent) passes."
+                // Short prose of the kinds the embedded summarizer reads (about 10 tokens a message, 100k in all).
+                let content = [
+                    "Step \(sent): run checks.", "Step \(sent) passes.", "Let's go with plan \(sent % 7).",
+                    "I still need to fix step \(sent).", "Blocked on CI for step \(sent).", "I merged step \(sent).",
+                ][sent % 6]
                 let request = RPCRequest(
                     id: .int(Int64(sent)), method: "session:addMessage",
                     params: [
@@ -105,18 +109,24 @@ func runRequestBench(context: ZMQContext, floor: Double, quick: Bool) throws {
     let plan = try reader.compactionPlan(sessionId: session)
     reader.finish()
     var summarizer: [Double] = []
+    let embedded = EmbeddedSummarizer(counter: TokenCounterLoader.loadDefault().counter)
+    var checkpoint = Checkpoint()
     for _ in 0..<(quick ? 3 : 10) {
         let start = nowMicros()
-        _ = EmbeddedSummarizer().summarize(SummaryInput(checkpoint: plan.checkpoint, messages: plan.archived))
+        checkpoint = embedded.summarize(SummaryInput(checkpoint: plan.checkpoint, messages: plan.archived))
         summarizer.append(nowMicros() - start)
     }
     let summary = Latencies(samples: summarizer)
-    print("embedded summarizer, \(plan.archived.count) messages: p50 \(format(summary.p50 / 1000)) ms")
+    print(
+        "embedded summarizer, \(plan.archived.count) messages: p50 \(format(summary.p50 / 1000)) ms "
+            + "(\(checkpoint.decisions.count) decisions, \(checkpoint.pending.count) open, "
+            + "\(checkpoint.blockers.count) blockers, \(checkpoint.completed.count) completed)")
     let start = nowMicros()
     let result = try call(req, "session:compact", ["sessionId": .string(session)])
+    let total = (nowMicros() - start) / 1000
     print(
         "session:compact round trip, \(result["archivedCount"]!.serializedString) messages (read, summarise, swap): "
-            + "\(format((nowMicros() - start) / 1000)) ms; broker-measured \(result["durationMs"]!.serializedString) ms; "
-            + "request tokens \(result["tokensBefore"]!.serializedString) -> \(result["tokensAfter"]!.serializedString)"
-    )
+            + "\(format(total)) ms; broker-measured \(result["durationMs"]!.serializedString) ms; "
+            + "request tokens \(result["tokensBefore"]!.serializedString) -> \(result["tokensAfter"]!.serializedString); "
+            + "the summarizer's share \(format(summary.p50 / 1000 / max(total, 0.001) * 100))%")
 }

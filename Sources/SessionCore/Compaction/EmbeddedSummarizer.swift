@@ -51,17 +51,19 @@ public struct EmbeddedSummarizer: Summarizer {
     }
 
     private func read(_ input: SummaryInput) -> (ItemTracker, [ProseSentence]) {
-        var tracker = ItemTracker(input.checkpoint, itemLimit: Self.maxItemCharacters)
         var sentences: [ProseSentence] = []
         for (index, message) in input.messages.enumerated() {
             sentences += ProseSplitter.sentences(of: message.content, message: index, role: message.role)
         }
-        for sentence in sentences { tracker.similarity.learn(ItemText.contentWords(sentence.words)) }
+        // Word weights first (rare words count more), from everything read and the old lists.
+        var similarity = ItemSimilarity()
+        for sentence in sentences { similarity.learn(ItemText.contentWords(sentence.words)) }
         for item in input.checkpoint.completed + input.checkpoint.pending + input.checkpoint.decisions
             + input.checkpoint.blockers
         {
-            tracker.similarity.learn(ItemText.contentWords(Words.of(item)))
+            similarity.learn(ItemText.contentWords(Words.of(item)))
         }
+        var tracker = ItemTracker(input.checkpoint, itemLimit: Self.maxItemCharacters, similarity: similarity)
         var itemSentences: Set<Int> = []
         for (index, sentence) in sentences.enumerated() where tracker.read(sentence) { itemSentences.insert(index) }
         let highlights = SummaryHighlights.pick(

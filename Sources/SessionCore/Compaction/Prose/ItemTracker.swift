@@ -9,17 +9,12 @@
 /// moves, or stays inside the item that replaces it ("… (replaces: …)"), which
 /// `CheckpointGuard` accepts.
 struct ItemTracker {
-    struct Item {
-        var text: String
-        var words: [String]
-        /// From the checkpoint this compaction started with.
-        var inherited: Bool
-    }
+    typealias Item = ItemList.Item
 
     enum List: CaseIterable { case completed, pending, decisions, blockers }
 
-    private(set) var lists: [List: [Item]] = [:]
-    var similarity = ItemSimilarity()
+    private var lists: [List: ItemList] = [:]
+    let similarity: ItemSimilarity
     let itemLimit: Int
     /// The last question asked, so "Nobody knows yet." can keep the question open.
     private var lastQuestion: (text: String, message: Int)?
@@ -35,10 +30,12 @@ struct ItemTracker {
     /// How alike a report must be to the open item it closes.
     static let closingScore = 0.45
 
-    init(_ checkpoint: Checkpoint, itemLimit: Int) {
+    /// `similarity` has learnt the word weights of everything this compaction reads.
+    init(_ checkpoint: Checkpoint, itemLimit: Int, similarity: ItemSimilarity) {
         self.itemLimit = itemLimit
-        func items(_ texts: [String]) -> [Item] {
-            texts.map { Item(text: $0, words: ItemText.contentWords(Words.of($0)), inherited: true) }
+        self.similarity = similarity
+        func items(_ texts: [String]) -> ItemList {
+            ItemList(texts.map { Item(text: $0, words: ItemText.contentWords(Words.of($0)), inherited: true) })
         }
         lists = [
             .completed: items(checkpoint.completed), .pending: items(checkpoint.pending),
@@ -46,7 +43,7 @@ struct ItemTracker {
         ]
     }
 
-    func texts(_ list: List) -> [String] { lists[list, default: []].map(\.text) }
+    func texts(_ list: List) -> [String] { lists[list]?.texts ?? [] }
 
     /// Applies one sentence; true when it stated an item.
     @discardableResult
@@ -140,17 +137,19 @@ struct ItemTracker {
         probe.ordinal = nil
         let signal = ItemCues.classify(probe)
         if signal == .unresolved || words.contains("sure") || words.contains("open") { return true }  // stays open
-        guard let index = lists[.pending, default: []].firstIndex(where: { $0.text == question }) else { return false }
-        var item = lists[.pending]!.remove(at: index)
+        guard let id = lists[.pending]?.id(ofText: question), var item = lists[.pending]?.remove(id) else { return false }
         let joined = ItemText.itemText(question + " " + answer, limit: itemLimit)
         let joinedWords = ItemText.contentWords(Words.of(joined))
         if signal == .blocker {
-            if item.inherited { lists[.completed, default: []].append(Item(text: item.text + " (now blocked)", words: item.words, inherited: true)) }
+            if item.inherited {
+                lists[.completed, default: ItemList()].append(
+                    Item(text: item.text + " (now blocked)", words: item.words, inherited: true))
+            }
             addUnlessKnown(Item(text: joined, words: joinedWords, inherited: false), to: .blockers)
             return true
         }
         item.text += " (answered)"
-        if item.inherited { lists[.completed, default: []].append(item) }
+        if item.inherited { lists[.completed, default: ItemList()].append(item) }
         // "No. macOS and Linux only" decides; "Marta signs off on pricing, as always" only informs.
         let decides = words.contains("no") || words.contains("yes") || words.contains { $0.first?.isNumber == true }
             || signal == .decision
@@ -167,57 +166,71 @@ struct ItemTracker {
     /// Adds `item` unless the list (or, for pending work, the completed list) has one like it.
     private mutating func addUnlessKnown(_ item: Item, to list: List) {
         guard !item.text.isEmpty else { return }
-        var known = lists[list, default: []]
-        if list == .pending { known += lists[.completed, default: []] }
-        if known.contains(where: { $0.text == item.text || similar($0, item) >= Self.duplicateScore }) { return }
-        lists[list, default: []].append(item)
+        let searched: [List] = list == .pending ? [.pending, .completed] : [list]
+        for name in searched {
+            guard let known = lists[name] else { continue }
+            for id in known.candidates(for: item.words, weight: similarity.weight) {
+                guard let other = known[id] else { continue }
+                if other.text == item.text || similar(other, item) >= Self.duplicateScore { return }
+            }
+            if known.id(ofText: item.text) != nil { return }
+        }
+        lists[list, default: ItemList()].append(item)
     }
 
     private func similar(_ a: Item, _ b: Item) -> Double { similarity.score(a.words, b.words) }
 
+    /// The listed item most like `report` and its score, among those that share its heaviest words.
+    private func best(in list: List, like report: Item, where accept: (Item) -> Bool = { _ in true }) -> (Int, Double)? {
+        guard let known = lists[list] else { return nil }
+        var found: (Int, Double)?
+        for id in known.candidates(for: report.words, weight: similarity.weight) {
+            guard let item = known[id], accept(item) else { continue }
+            let score = similar(item, report)
+            if score > (found?.1 ?? -1) { found = (id, score) }
+        }
+        return found
+    }
+
     /// Moves the listed item most like `report` to completed; false when none is alike enough.
     @discardableResult
     private mutating func close(by report: Item, in list: List, onlyQuestions: Bool = false, note: String?) -> Bool {
-        let candidates = lists[list, default: []].enumerated().filter { !onlyQuestions || $0.element.text.hasSuffix("?") }
-        guard
-            let best = candidates.max(by: { similar($0.element, report) < similar($1.element, report) }),
-            similar(best.element, report) >= Self.closingScore
+        guard let (id, score) = best(in: list, like: report, where: { !onlyQuestions || $0.text.hasSuffix("?") }),
+            score >= Self.closingScore, var item = lists[list]?.remove(id)
         else { return false }
-        var item = lists[list]!.remove(at: best.offset)
         if let note { item.text += " (\(note))" }
-        lists[.completed, default: []].append(item)
+        lists[.completed, default: ItemList()].append(item)
         return true
     }
 
     private mutating func closeLatest(in list: List) {
-        guard var item = lists[list]?.popLast() else { return }
+        guard let id = lists[list]?.lastID, var item = lists[list]?.remove(id) else { return }
         item.text += " (cleared)"
-        lists[.completed, default: []].append(item)
+        lists[.completed, default: ItemList()].append(item)
     }
 
     /// Drops the pending item `report` says is no longer needed; an inherited one is kept, marked, in completed.
     private mutating func cancel(by report: Item) {
-        let pending = lists[.pending, default: []]
-        guard let best = pending.indices.max(by: { similar(pending[$0], report) < similar(pending[$1], report) }),
-            similar(pending[best], report) >= Self.closingScore
+        guard let (id, score) = best(in: .pending, like: report), score >= Self.closingScore,
+            var item = lists[.pending]?.remove(id)
         else { return }
-        var item = lists[.pending]!.remove(at: best)
         if item.inherited {
             item.text += " (no longer needed)"
-            lists[.completed, default: []].append(item)
+            lists[.completed, default: ItemList()].append(item)
         }
     }
 
     /// Puts `decision` in place of the decision it reverses: the most alike, else the latest.
     private mutating func replaceDecision(with decision: Item) {
-        let decisions = lists[.decisions, default: []]
-        guard !decisions.isEmpty else { return addUnlessKnown(decision, to: .decisions) }
-        let best = decisions.indices.max { similar(decisions[$0], decision) < similar(decisions[$1], decision) }!
-        let index = similar(decisions[best], decision) > 0 ? best : decisions.count - 1
+        guard let decisions = lists[.decisions], let latest = decisions.lastID else {
+            return addUnlessKnown(decision, to: .decisions)
+        }
+        let matched = best(in: .decisions, like: decision).flatMap { $0.1 > 0 ? $0.0 : nil }
+        let id = matched ?? latest
+        guard let old = decisions[id] else { return }
         var replacement = decision
-        let old = decisions[index]
         if old.inherited { replacement.text += " (replaces: \(old.text))" }
         replacement.inherited = false
-        lists[.decisions]![index] = replacement
+        lists[.decisions]?.replace(id, with: replacement)
     }
 }
