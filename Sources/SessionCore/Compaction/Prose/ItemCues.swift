@@ -23,6 +23,23 @@ enum ItemSignal: Sendable, Equatable {
 /// The documented cues (Protocols/AGENTBROKER-RPC.md section 18.4): which phrases make a sentence a decision,
 /// an open item, a blocker or completed work, with negation, questions, proposals and tense in mind.
 enum ItemCues {
+    /// "Do we support Windows?", "Who owns the Jenkins box?": a question for the team, which stays open until
+    /// something answers it (not "did you see the new keyboard?").
+    static func isTeamQuestion(_ sentence: ProseSentence) -> Bool {
+        guard sentence.isQuestion, sentence.words.count >= 4, ItemText.topicWords(sentence.words).count >= 2 else {
+            return false
+        }
+        let words = sentence.words
+        let start = words.prefix(while: { !["do", "should", "are", "will", "shall", "can", "who", "is", "does"].contains($0) })
+        guard start.count < words.count - 1 else { return false }
+        let opener = words[start.count], next = words[start.count + 1]
+        switch opener {
+        case "who": return ["owns", "signs", "will", "decides", "is", "looks"].contains(next)
+        case "is", "does": return ["the", "this", "our", "it"].contains(next) && words.contains { ["we", "our", "v1", "scope"].contains($0) }
+        default: return ["we", "our", "us"].contains(next)
+        }
+    }
+
     /// The signal of one sentence, or nil for a sentence that states no item.
     static func classify(_ sentence: ProseSentence) -> ItemSignal? {
         if let marker = sentence.marker {
@@ -32,6 +49,7 @@ enum ItemCues {
             case .pending: return .pending
             case .decision: return .decision
             case .blocker: return .blocker
+            case .cancelled: return .cancelled
             }
         }
         let words = sentence.words
@@ -39,8 +57,9 @@ enum ItemCues {
         guard words.count >= 3, !sentence.text.hasSuffix(":") else { return nil }
         if unresolved.contains(words) { return .unresolved }
         if sentence.isQuestion {
-            // A question is an item only as a request ("could you add a test?") or when called open.
-            return requests.contains(words) && ItemText.topicWords(words).count >= 2 ? .pending : nil
+            // A question is an item as a request ("could you add a test?"), or when it asks the team something.
+            if requests.contains(words) && ItemText.topicWords(words).count >= 2 { return .pending }
+            return isTeamQuestion(sentence) ? .pending : nil
         }
         if cancelling.contains(words) { return .cancelled }
         // "Please don't circulate the cost table": a rule to keep, not work to do.
@@ -54,10 +73,12 @@ enum ItemCues {
         // A leading "if" makes the rest conditional: "if people agree I'll turn this into an RFC".
         let tentative = proposals.contains(words) || words.first == "if"
         if answers.firstMatch(in: words).map({ $0.start <= 1 }) == true { return .answer }
-        if strongDecision.contains(words) || negativeDecision.contains(words) {
+        if strongDecision.contains(words) || negativeDecision.contains(words) || words.first == "agreed" {
             return reversing.contains(words) ? .reversal : .decision
         }
-        if !tentative && (decisionCues.contains(words) || collectiveChoice(words)) {
+        // "Protobuf it is": the choice said last.
+        let settled = words.suffix(2) == ["it", "is"] || words.suffix(2) == ["it's", "settled"]
+        if !tentative && (decisionCues.contains(words) || collectiveChoice(words) || settled) {
             return reversing.contains(words) ? .reversal : .decision
         }
         let topic = ItemText.contentWords(words).count
@@ -106,7 +127,7 @@ enum ItemCues {
 
     static let blocking = PhraseSet([
         "blocked on|by|until|waiting|pending", "blocker", "blocking us|the|this|our|deployment|release|merge",
-        "waiting on|for", "still waiting", "awaiting", "held up|back by|on|until", "stuck on|until|waiting|without",
+        "waiting on|for", "still waiting", "awaiting", "waits on|for", "wait on", "held up|back by|on|until", "stuck on|until|waiting|without",
         "on hold", "gated on|by", "depends on|upon", "dependent on", "need|needs access", "no access", "don't|doesn't have access",
         "lack|lacks access", "pending approval|review|sign-off|signoff", "can't|cannot move forward",
         "parked on|behind|until", "stuck behind", "frozen until", "hold * until", "gate|gates the|our|this",
@@ -154,7 +175,7 @@ enum ItemCues {
         "chose|chosen|picked|selected", "standardise|standardize|standardising|standardizing on", "stick|sticking with",
         "the plan is", "plan is to", "we're|we are using|adopting|keeping|switching|moving|standardising|standardizing",
         "switch|switching to", "moving to", "use * instead", "we reckon we'll",
-        "moves|moved from", "we're|we are going to", "let's|lets not",
+        "moves|moved from", "we're|we are going to", "let's|lets not", "is|are out", "we're|we are not",
         "nehmen wir", "on part sur", "on garde", "nous gardons", "wir behalten|nehmen", "vamos con|a usar",
         "seguimos con", "nos quedamos con",
     ])
@@ -162,7 +183,13 @@ enum ItemCues {
     static let reversing = PhraseSet([
         "scratch that", "change of plan|plans", "changed our|my mind|minds", "on second thought|thoughts", "after all",
         "reverting|revert to", "reverse|reversing|reversed", "instead", "back to", "no longer going|using",
-        "not * after all", "actually let's|we'll|we", "correction",
+        "not * after all", "actually let's|we'll|we", "correction", "doch nicht", "finalement",
+    ])
+
+    /// Reversals that name no topic yet clearly undo the latest decision ("scratch that, we'll use SQLite").
+    static let strongReversing = PhraseSet([
+        "scratch that", "change of plan|plans", "changed our|my mind|minds", "on second thought|thoughts", "after all",
+        "correction", "doch nicht", "finalement",
     ])
 
     static let notYetDone = PhraseSet([
@@ -251,8 +278,10 @@ enum ItemCues {
 
     /// "The partition migration needs DBA approval": work that waits for someone's yes.
     static func needsApproval(_ words: [String]) -> Bool {
-        guard let index = words.firstIndex(where: { ["approval", "sign-off", "signoff", "clearance"].contains($0) })
+        guard let index = words.firstIndex(where: { ["approval", "sign-off", "signoff", "clearance", "review"].contains($0) })
         else { return false }
+        // "the security review for opening 4222 is still pending"
+        if words[index...].contains("pending") && words.contains("still") { return true }
         if words[max(0, index - 4)..<index].contains(where: { ["needs", "need", "requires", "require", "pending"].contains($0) }) {
             return true
         }
@@ -277,7 +306,9 @@ enum ItemCues {
         "purchased", "bought", "renewed", "requested", "filed", "emailed", "shared", "posted", "finalised", "finalized",
         "archived", "split", "extracted", "introduced", "dropped", "switched", "reverted", "backported", "translated",
         "optimised", "optimized", "reproduced", "debugged", "triaged", "addressed", "handled", "sorted",
-        "erledigt", "fertig", "gemergt", "terminé", "fini", "corrigé", "terminado", "arreglado", "hecho",
+        "erledigt", "fertig", "gemergt", "gebaut", "gepusht", "aufgeräumt", "migriert", "aktualisiert", "behoben",
+        "terminé", "fini", "corrigé", "migré", "déployé", "livré", "terminado", "arreglado", "hecho", "probado",
+        "desplegado", "terminada", "hecha",
     ]
 
     /// Words that say who did it, right before the verb ("I fixed", "we've merged", "just shipped").

@@ -47,13 +47,13 @@ struct ItemList {
 
     func id(ofText text: String) -> Int? { order.first { items[$0]?.text == text } }
 
-    /// Ids of the items that share one of `words`' heaviest words (those within half the heaviest weight,
-    /// three at most), in list order.
+    /// Ids of the items that share one of `words`' heaviest words (those within a third of the heaviest weight,
+    /// eight at most), in list order.
     func candidates(for words: [String], weight: (String) -> Double) -> [Int] {
         let distinct = Array(Set(words))
         let weights = distinct.map(weight)
         guard let heaviest = weights.max(), heaviest > 0 else { return [] }
-        let keys = zip(distinct, weights).filter { $0.1 >= heaviest / 2 }.sorted { $0.1 > $1.1 }.prefix(3)
+        let keys = zip(distinct, weights).filter { $0.1 >= heaviest / 3 }.sorted { $0.1 > $1.1 }.prefix(8)
         var found = Set<Int>()
         for (word, _) in keys {
             for id in postings[word] ?? [] where items[id] != nil { found.insert(id) }

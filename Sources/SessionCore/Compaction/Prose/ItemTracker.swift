@@ -16,8 +16,10 @@ struct ItemTracker {
     private var lists: [List: ItemList] = [:]
     let similarity: ItemSimilarity
     let itemLimit: Int
-    /// The last question asked, so "Nobody knows yet." can keep the question open.
+    /// The last question asked of the team, so "Nobody knows yet." can keep the question open.
     private var lastQuestion: (text: String, message: Int)?
+    /// The last question of the message being read, whatever it asks.
+    private var questionInMessage: (text: String, message: Int)?
     /// The sentence before this one in the same message, and the list it added an item to.
     private var previous: (sentence: ProseSentence, list: List?)?
     /// The latest numbered list of open questions, by number, for answers such as "On 2: not sure yet".
@@ -29,6 +31,8 @@ struct ItemTracker {
     static let questionReach = 6
     /// How alike a report must be to the open item it closes.
     static let closingScore = 0.45
+    /// How alike a decision must be to the open question it answers (answers say it in other words).
+    static let answeringScore = 0.3
 
     /// `similarity` has learnt the word weights of everything this compaction reads.
     init(_ checkpoint: Checkpoint, itemLimit: Int, similarity: ItemSimilarity) {
@@ -49,9 +53,13 @@ struct ItemTracker {
     @discardableResult
     mutating func read(_ sentence: ProseSentence) -> Bool {
         // Only a question with a topic can stay open ("what does p99 mean here?" is answered in passing).
-        if sentence.isQuestion && ItemText.topicWords(sentence.words).count >= 3 {
+        if ItemCues.isTeamQuestion(sentence) || (sentence.isQuestion && ItemCues.unresolved.contains(sentence.words)) {
             lastQuestion = (sentence.text, sentence.message)
         }
+        // Any question counts when "nobody knows" follows it in the same message ("¿Soportamos Android 8? Nadie lo
+        // sabe todavía.").
+        if sentence.message != questionInMessage?.message { questionInMessage = nil }
+        if sentence.isQuestion { questionInMessage = (sentence.text, sentence.message) }
         let before = previous?.sentence.message == sentence.message ? previous : nil
         previous = (sentence, nil)
         if let ordinal = sentence.ordinal, sentence.isQuestion, sentence.marker == .pending {
@@ -81,7 +89,11 @@ struct ItemTracker {
             let pointsBack =
                 words.count < 4 || sentence.words.contains { ["it", "that", "this", "them"].contains($0) }
                 || ItemCues.unresolved.firstMatch(in: sentence.words).map { $0.start <= 2 } == true
-            if pointsBack, let question = lastQuestion, sentence.message - question.message <= Self.questionReach {
+            let question =
+                questionInMessage.map { $0 } ?? lastQuestion.flatMap {
+                    sentence.message - $0.message <= Self.questionReach ? $0 : nil
+                }
+            if pointsBack, let question {
                 let words = ItemText.contentWords(Words.of(question.text))
                 addUnlessKnown(Item(text: question.text, words: words, inherited: false), to: .pending)
             } else if !pointsBack || ItemText.topicWords(sentence.words).count >= 3 {
@@ -93,16 +105,17 @@ struct ItemTracker {
             // "Agreed on all of that" says yes to something, not what: no item.
             guard ItemText.topicWords(sentence.words).count >= 2 || sentence.marker != nil else { return false }
             previous?.list = .decisions
-            close(by: item, in: .pending, onlyQuestions: true, note: "answered")
+            close(by: item, in: .pending, onlyQuestions: true, note: "answered", score: Self.answeringScore)
             addUnlessKnown(item, to: .decisions)
         case .answer:
             guard let question = lastQuestion, sentence.message - question.message <= Self.questionReach else { return false }
             let joined = ItemText.itemText(question.text + " " + sentence.text, limit: itemLimit)
             let answered = Item(text: joined, words: words + ItemText.contentWords(Words.of(question.text)), inherited: false)
-            close(by: answered, in: .pending, onlyQuestions: true, note: "answered")
+            close(by: answered, in: .pending, onlyQuestions: true, note: "answered", score: Self.answeringScore)
             addUnlessKnown(answered, to: .decisions)
         case .reversal:
-            replaceDecision(with: item)
+            previous?.list = .decisions
+            replaceDecision(with: item, strong: ItemCues.strongReversing.contains(sentence.words))
         case .blocker:
             previous?.list = .blockers
             addUnlessKnown(item, to: .blockers)
@@ -112,9 +125,10 @@ struct ItemTracker {
                 closeLatest(in: .blockers)
             }
         case .completed:
-            if !close(by: item, in: .pending, note: nil) && !close(by: item, in: .blockers, note: nil) {
-                addUnlessKnown(item, to: .completed)
-            }
+            // One report can close an open item and the blocker it was waiting on ("4.1.3 is live, QA started").
+            let closedPending = close(by: item, in: .pending, note: nil)
+            let closedBlocker = close(by: item, in: .blockers, note: nil)
+            if !closedPending && !closedBlocker { addUnlessKnown(item, to: .completed) }
         case .cancelled:
             cancel(by: item)
         }
@@ -194,9 +208,11 @@ struct ItemTracker {
 
     /// Moves the listed item most like `report` to completed; false when none is alike enough.
     @discardableResult
-    private mutating func close(by report: Item, in list: List, onlyQuestions: Bool = false, note: String?) -> Bool {
+    private mutating func close(
+        by report: Item, in list: List, onlyQuestions: Bool = false, note: String?, score needed: Double = closingScore
+    ) -> Bool {
         guard let (id, score) = best(in: list, like: report, where: { !onlyQuestions || $0.text.hasSuffix("?") }),
-            score >= Self.closingScore, var item = lists[list]?.remove(id)
+            score >= needed, var item = lists[list]?.remove(id)
         else { return false }
         if let note { item.text += " (\(note))" }
         lists[.completed, default: ItemList()].append(item)
@@ -220,13 +236,14 @@ struct ItemTracker {
         }
     }
 
-    /// Puts `decision` in place of the decision it reverses: the most alike, else the latest.
-    private mutating func replaceDecision(with decision: Item) {
+    /// Puts `decision` in place of the decision it reverses: the most alike; with a strong cue ("scratch that")
+    /// and nothing alike, the latest. A "reversal" that reverses nothing listed is a decision of its own.
+    private mutating func replaceDecision(with decision: Item, strong: Bool) {
         guard let decisions = lists[.decisions], let latest = decisions.lastID else {
             return addUnlessKnown(decision, to: .decisions)
         }
-        let matched = best(in: .decisions, like: decision).flatMap { $0.1 > 0 ? $0.0 : nil }
-        let id = matched ?? latest
+        let matched = best(in: .decisions, like: decision).flatMap { $0.1 >= 0.2 ? $0.0 : nil }
+        guard let id = matched ?? (strong ? latest : nil) else { return addUnlessKnown(decision, to: .decisions) }
         guard let old = decisions[id] else { return }
         var replacement = decision
         if old.inherited { replacement.text += " (replaces: \(old.text))" }

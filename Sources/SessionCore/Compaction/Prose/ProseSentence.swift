@@ -18,7 +18,7 @@ struct ProseSentence: Sendable {
 
 /// The markers of the marked-line convention, which win over any cue in the sentence.
 enum ItemMarker: Sendable, Equatable {
-    case completed, resolved, pending, decision, blocker
+    case completed, resolved, pending, decision, blocker, cancelled
 
     static let prefixes: [(prefix: String, marker: ItemMarker)] = [
         ("done:", .completed), ("completed:", .completed), ("fixed:", .completed), ("[x]", .completed),
@@ -51,7 +51,10 @@ enum ProseSplitter {
         var inFence = false
         // The kind a heading such as "Action items:" or "Open questions" gives the list items under it.
         var section: ItemMarker?
-        for rawLine in content.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+        var lastLine = -1
+        for (lineNumber, rawLine) in content.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+            .enumerated()
+        {
             var line = rawLine.drop { $0 == " " || $0 == "\t" }
             if line.hasPrefix("```") || line.hasPrefix("~~~") {
                 inFence.toggle()
@@ -72,6 +75,11 @@ enum ProseSplitter {
                 marker = found
                 line = rest
             }
+            // "~~Windows MSI~~ skipped": struck through, so no longer to do.
+            if line.hasPrefix("~~"), let end = line.dropFirst(2).range(of: "~~") {
+                marker = .cancelled
+                line = line[line.index(line.startIndex, offsetBy: 2)..<end.lowerBound]
+            }
             for (index, piece) in mergedShortPieces(split(line)).enumerated() {
                 let trimmed = trim(piece)
                 guard !trimmed.isEmpty else { continue }
@@ -84,6 +92,18 @@ enum ProseSplitter {
                 }
                 let text = String(body)
                 guard !text.isEmpty else { continue }
+                // "BLOCKER: macOS signing. Our Developer ID cert expired." The sentences after a marked one, up to
+                // the next marker, explain its item: they join it.
+                if sentenceMarker == nil, index > 0, let last = result.last, last.marker != nil, last.message == message,
+                    last.marker != .cancelled, lastLine == lineNumber
+                {
+                    let joined = last.text + ". " + text
+                    result[result.count - 1] = ProseSentence(
+                        text: joined, words: Words.of(joined), marker: last.marker, isQuestion: last.isQuestion,
+                        message: message, role: role, ordinal: last.ordinal)
+                    continue
+                }
+                lastLine = lineNumber
                 result.append(
                     ProseSentence(
                         text: text, words: Words.of(text), marker: sentenceMarker, isQuestion: text.hasSuffix("?"),
