@@ -40,6 +40,14 @@ struct CompactionEvaluationTests {
                 #expect(CheckpointGuard.missingItems(old: checkpoint, new: next).isEmpty, "\(conversation.name)")
                 checkpoint = next
             }
+            if trace == conversation.name {
+                for (kind, items) in [
+                    ("decisions", checkpoint.decisions), ("pending", checkpoint.pending),
+                    ("blockers", checkpoint.blockers), ("completed", checkpoint.completed),
+                ] {
+                    for item in items { print("FINAL \(kind): \(item)") }
+                }
+            }
             let predicted = [
                 "decisions": checkpoint.decisions, "pending": checkpoint.pending, "blockers": checkpoint.blockers,
                 "completed": checkpoint.completed,

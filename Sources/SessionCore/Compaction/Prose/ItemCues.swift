@@ -76,8 +76,11 @@ enum ItemCues {
         if strongDecision.contains(words) || negativeDecision.contains(words) || words.first == "agreed" {
             return reversing.contains(words) ? .reversal : .decision
         }
-        // "Protobuf it is": the choice said last.
-        let settled = words.suffix(2) == ["it", "is"] || words.suffix(2) == ["it's", "settled"]
+        // "Protobuf it is": the choice said last. "No Rust rewrite", "no more big-bang deploys": a choice not to.
+        let settled =
+            words.suffix(2) == ["it", "is"] || words.suffix(2) == ["it's", "settled"]
+            || (words.first == "no" && words.count <= 5 && !notChoices.contains(words[1])
+                && !sentence.text.lowercased().hasPrefix("no,") && ItemText.topicWords(words).count >= 1)
         if !tentative && (decisionCues.contains(words) || collectiveChoice(words) || settled) {
             return reversing.contains(words) ? .reversal : .decision
         }
@@ -122,7 +125,7 @@ enum ItemCues {
         "can finally|now proceed|continue|move|deploy|start|ship|merge", "arrived", "came through|in", "has come through|in",
         "have|has been granted|approved|restored", "was|were granted|approved|restored", "got|received|have the|our access|key|keys|credentials|approval|sign-off",
         "finally got|have|received", "sign-off came|is|has", "signed off", "back up", "is|are back", "entsperrt",
-        "débloqué", "desbloqueado",
+        "débloqué", "desbloqueado", "ok|okay|fine|works|working|fixed now",
     ])
 
     static let blocking = PhraseSet([
@@ -175,7 +178,8 @@ enum ItemCues {
         "chose|chosen|picked|selected", "standardise|standardize|standardising|standardizing on", "stick|sticking with",
         "the plan is", "plan is to", "we're|we are using|adopting|keeping|switching|moving|standardising|standardizing",
         "switch|switching to", "moving to", "use * instead", "we reckon we'll",
-        "moves|moved from", "we're|we are going to", "let's|lets not", "is|are out", "we're|we are not",
+        "moves|moved from", "we're|we are going to", "let's|lets not", "is|are out", "we're|we are not", "for now",
+        "not now",
         "nehmen wir", "on part sur", "on garde", "nous gardons", "wir behalten|nehmen", "vamos con|a usar",
         "seguimos con", "nos quedamos con",
     ])
@@ -213,6 +217,12 @@ enum ItemCues {
         "still missing|outstanding|pending|open", "we'll|i'll need", "is|are missing",
         "muss|müssen", "il faut", "à faire", "hay que", "tenemos que", "pendiente", "falta|faltan",
     ])
+
+    /// Words after a leading "no" that make it no choice: "no idea", "no answer yet", "no access".
+    static let notChoices: Set<String> = [
+        "idea", "answer", "worries", "problem", "problems", "access", "date", "one", "way", "need", "longer", "response",
+        "reply", "news", "luck", "clue", "update", "word", "rush", "pressure", "thanks", "objection", "objections",
+    ]
 
     static let dontDo = PhraseSet(["please don't|dont|never", "please do not", "do not|don't circulate|share|forward"])
 

@@ -102,9 +102,19 @@ struct ItemTracker {
                 return false  // "Not decided, no": about something this summarizer cannot see
             }
         case .decision:
-            // "Agreed on all of that" says yes to something, not what: no item.
-            guard ItemText.topicWords(sentence.words).count >= 2 || sentence.marker != nil else { return false }
+            // "Agreed on all of that" says yes to something, not what: no item. "We decided not to use Kafka" does.
+            let topic = ItemText.topicWords(sentence.words).count
+            let deictic = sentence.words.contains { ["that", "this", "it", "both", "all", "those"].contains($0) }
+            guard topic >= 2 || (topic == 1 && !deictic) || sentence.marker != nil else { return false }
             previous?.list = .decisions
+            // "We decided not to use Kafka. We're going with NATS." One choice told in two sentences: one item.
+            if before?.list == .decisions, let id = lists[.decisions]?.lastID, let last = lists[.decisions]?[id],
+                !last.inherited
+            {
+                let joined = ItemText.itemText(last.text + ". " + text, limit: itemLimit * 2)
+                lists[.decisions]?.replace(id, with: Item(text: joined, words: last.words + words, inherited: false))
+                return true
+            }
             close(by: item, in: .pending, onlyQuestions: true, note: "answered", score: Self.answeringScore)
             addUnlessKnown(item, to: .decisions)
         case .answer:

@@ -71,6 +71,7 @@ enum ProseSplitter {
             if !isListItem { section = nil }
             line = bulletless
             var marker: ItemMarker? = isListItem ? section : nil
+            line = stripSpeaker(line)
             if let (found, rest) = ItemMarker.strip(line) {
                 marker = found
                 line = rest
@@ -165,6 +166,18 @@ enum ProseSplitter {
         return headings.first { $0.words.contains(text) }?.marker
     }
 
+    /// Drops a speaker or topic label at the start of a chat line: "dana: ", "d: ", "re rollout: ", "cho — ".
+    /// Markers ("TODO:") and anything longer than two words before the colon stay.
+    static func stripSpeaker(_ line: Substring) -> Substring {
+        guard let colon = line.prefix(24).firstIndex(where: { $0 == ":" || $0 == "—" }) else { return line }
+        let label = line[..<colon].split(separator: " ")
+        guard !label.isEmpty, label.count <= 2, label.allSatisfy({ $0.allSatisfy { $0.isLetter || $0 == "@" || $0 == "-" } })
+        else { return line }
+        let rest = line[line.index(after: colon)...].drop { $0 == " " }
+        guard !rest.isEmpty, ItemMarker.strip(line) == nil, headingSection(line[...colon]) == nil else { return line }
+        return rest
+    }
+
     static let bareAnswers: Set<String> = ["no", "yes", "nope", "yep", "yeah", "correct", "agreed", "right", "sure"]
 
     /// Joins a bare answer to the sentence after it: "On 1: No. macOS and Linux only" is one answer.
@@ -246,6 +259,8 @@ enum Words {
             if !current.isEmpty { words.append(current) }
             current = ""
         }
+        // "w/" is chat for "with".
+        let text = text.replacing(" w/ ", with: " with ")
         for character in text {
             if character.isLetter || character.isNumber {
                 current.append(contentsOf: character.lowercased())
