@@ -59,7 +59,7 @@ enum ItemCues {
         if sentence.isQuestion {
             // A question is an item as a request ("could you add a test?"), or when it asks the team something.
             if requests.contains(words) && ItemText.topicWords(words).count >= 2 { return .pending }
-            return isTeamQuestion(sentence) ? .pending : nil
+            return nil  // a question stays open only when someone says so ("nobody knows", "open question")
         }
         if cancelling.contains(words) { return .cancelled }
         // "Please don't circulate the cost table": a rule to keep, not work to do.
@@ -73,6 +73,8 @@ enum ItemCues {
         // A leading "if" makes the rest conditional: "if people agree I'll turn this into an RFC".
         let tentative = proposals.contains(words) || words.first == "if"
         if answers.firstMatch(in: words).map({ $0.start <= 1 }) == true { return .answer }
+        // "I'll stream rows into the writer instead of loading whole sessions": an approach chosen over another.
+        if futureWork(words) && approachChosen.contains(words) { return .decision }
         if strongDecision.contains(words) || negativeDecision.contains(words) || words.first == "agreed" {
             return reversing.contains(words) ? .reversal : .decision
         }
@@ -89,7 +91,7 @@ enum ItemCues {
         if !tentative && isCompletion(words) { return .completed }
         // Weak cues ("please", "let's", "I'll") need a topic: "please go on" and "I'll check" are no items.
         if tentative || topic < 2 { return nil }
-        if pendingCues.contains(words) { return .pending }
+        if pendingCues.contains(words) || futureWork(words) || assigned(words) { return .pending }
         return nil
     }
 
@@ -206,7 +208,8 @@ enum ItemCues {
     static let obligations = PhraseSet([
         "need|needs to", "have|has to", "must", "got to", "gotta", "still need|have", "we|i need|just a|an|the|some|more",
         "ought to", "make sure", "don't|do forget", "remember to", "will need", "we'll|i'll need", "yet to",
-        "muss|müssen", "il faut", "hay que", "tenemos que",
+        "muss|müssen", "il faut", "hay que", "tenemos que", "tengo|tiene que", "je dois", "on doit", "nous devons",
+        "need|needs someone|somebody to",
     ])
 
     static let pendingCues = PhraseSet([
@@ -225,6 +228,8 @@ enum ItemCues {
     ]
 
     static let dontDo = PhraseSet(["please don't|dont|never", "please do not", "do not|don't circulate|share|forward"])
+
+    static let approachChosen = PhraseSet(["rather than", "instead of", "so that", "as migration"])
 
     static let answers = PhraseSet(["i'd|we'd say no|yes", "the answer is|was no|yes", "short answer no|yes"])
 
@@ -252,7 +257,24 @@ enum ItemCues {
         return false
     }
 
-    static let futureSubjects: Set<String> = ["i'll", "we'll", "will", "i'm"]
+    static let futureSubjects: Set<String> = ["i'll", "we'll", "will", "i'm", "can"]
+
+    /// Words that cannot be the person in "Owen to draft the copy" ("nice to have", "time to go").
+    static let notAssignees: Set<String> = [
+        "time", "nice", "hard", "easy", "good", "how", "what", "need", "want", "going", "has", "have", "due", "next",
+        "back", "up", "able", "used", "about", "is", "are", "was", "it", "this", "that", "way", "ready", "happy", "had",
+        "trying", "tried", "plan", "planning", "where", "when", "why", "who", "and", "or", "but", "so", "than", "ok",
+    ]
+
+    /// "Owen to draft the pricing page copy", "procurement to negotiate 3-year pricing": an assignment.
+    static func assigned(_ words: [String]) -> Bool {
+        guard words.count >= 4, words[1] == "to", !notAssignees.contains(words[0]), !stopwordLike(words[0]),
+            !ItemText.stopwords.contains(words[2])
+        else { return false }
+        return ItemText.topicWords(Array(words[2...])).count >= 2
+    }
+
+    static func stopwordLike(_ word: String) -> Bool { ItemText.stopwords.contains(word) || word.count < 2 }
 
     /// Verbs of talking and looking: "I'll ask legal", "I'll check the logs" arrange the work, they are not it.
     static let arrangingVerbs: Set<String> = [
@@ -272,6 +294,9 @@ enum ItemCues {
             if word == "i'm" {
                 guard rest.first == "going", rest.dropFirst().first == "to" else { continue }
                 rest = rest.dropFirst(2)
+            } else if word == "can" {
+                // "I can write the ranking spec in the meantime": an offer is a commitment.
+                guard index > 0, words[index - 1] == "i" || words[index - 1] == "we" else { continue }
             } else if word == "will" {
                 // "will" needs a person before it: "Pete will", "I will", "we will".
                 guard index > 0, ["i", "we"].contains(words[index - 1]) || words[index - 1].first?.isLetter == true
@@ -279,7 +304,9 @@ enum ItemCues {
                 if ["it", "this", "that", "they", "there", "which", "what"].contains(words[index - 1]) { continue }
             }
             guard let verb = rest.first, !arrangingVerbs.contains(verb) else { continue }
-            let object = rest.dropFirst().first ?? ""
+            // "set up that conversation": the particle is part of the verb.
+            let afterVerb = rest.dropFirst().drop { ["up", "out", "down", "over", "off", "in", "through"].contains($0) }
+            let object = afterVerb.first ?? ""
             if ["it", "them", "that", "this", "those", "these", "one", "so"].contains(object) { continue }
             if ItemText.contentWords(Array(rest)).count >= 2 { return true }
         }
@@ -333,6 +360,13 @@ enum ItemCues {
         "all done", "ist erledigt|fertig", "est terminé|fait", "está hecho|listo",
     ])
 
+    static let questionWords: Set<String> = ["what", "why", "how", "who", "which", "where", "when", "did", "do", "does"]
+
+    /// Ways of saying something is over: "went through", "is gone", "went live".
+    static let finished = PhraseSet([
+        "went through|live|out", "is|are gone", "is|are deleted|dropped|retired|paused", "got merged|shipped|deployed",
+    ])
+
     static let negations: Set<String> = [
         "not", "never", "no", "don't", "didn't", "doesn't", "haven't", "hasn't", "isn't", "aren't", "wasn't",
         "weren't", "won't", "can't", "cannot", "nicht", "pas", "nunca",
@@ -344,17 +378,31 @@ enum ItemCues {
         "finished", "approved", "granted", "booked", "configured", "sent", "added", "rolled", "renewed", "restored",
     ]
 
-    /// "I migrated the schema", "Merged PR #482", "the guide is up on the wiki now"; not under a negation.
+    /// Words before a past form that make it no report: "to be merged", "will have added", "if we moved".
+    static let notReporting: Set<String> = [
+        "to", "will", "would", "should", "could", "can", "might", "must", "may", "shall", "be", "if", "when", "once",
+        "until", "unless", "after", "before", "i'll", "we'll", "you'll", "gets", "get", "getting", "needs", "need",
+        "want", "wants", "had", "has", "have", "that", "which", "who",
+    ]
+
+    /// "I migrated the schema", "Merged PR #482", "finance sent the mapping", "the guide is up on the wiki now";
+    /// not under a negation.
     static func isCompletion(_ words: [String]) -> Bool {
         for (index, word) in words.enumerated() where workPast.contains(word) {
             let before = words[max(0, index - 3)..<index]
             if before.contains(where: negations.contains) { continue }
             if index == 0 { return true }
             let doer = words[index - 1]
-            guard doers.contains(doer) else { continue }
-            if ["was", "were", "is", "are", "been", "got"].contains(doer) && !deliveryPast.contains(word) { continue }
-            return true
+            if ["was", "were", "is", "are", "been", "got"].contains(doer) {
+                if deliveryPast.contains(word) { return true }
+                continue
+            }
+            // "I fixed", "we've merged", and a named doer: "Salesforce enabled", "finance sent".
+            if doers.contains(doer) || !notReporting.contains(doer) && !words.prefix(1).contains(where: questionWords.contains) {
+                return true
+            }
         }
+        if finished.contains(words) { return true }
         // "The upgrade doc is up on the wiki now": a state of being done, said as news.
         if words.contains("now"), let index = words.firstIndex(where: { ["is", "are", "it's", "that's"].contains($0) }),
             index + 1 < words.count, ["up", "live", "out", "ready", "working", "in", "green"].contains(words[index + 1])

@@ -47,16 +47,18 @@ struct ItemList {
 
     func id(ofText text: String) -> Int? { order.first { items[$0]?.text == text } }
 
-    /// Ids of the items that share one of `words`' heaviest words (those within a third of the heaviest weight,
-    /// eight at most), in list order.
+    /// Ids of the items that share one of `words`' telling words, in list order: the heaviest (within a third of
+    /// the heaviest weight, eight at most), and any word few items hold. A word most items hold ("step") cannot
+    /// make two items alike on its own, and reading its postings would cost a scan.
     func candidates(for words: [String], weight: (String) -> Double) -> [Int] {
         let distinct = Array(Set(words))
         let weights = distinct.map(weight)
         guard let heaviest = weights.max(), heaviest > 0 else { return [] }
-        let keys = zip(distinct, weights).filter { $0.1 >= heaviest / 3 }.sorted { $0.1 > $1.1 }.prefix(8)
+        let heavy = Set(zip(distinct, weights).filter { $0.1 >= heaviest / 3 }.sorted { $0.1 > $1.1 }.prefix(8).map(\.0))
         var found = Set<Int>()
-        for (word, _) in keys {
-            for id in postings[word] ?? [] where items[id] != nil { found.insert(id) }
+        for word in distinct {
+            guard let list = postings[word], heavy.contains(word) || list.count <= 32 else { continue }
+            for id in list where items[id] != nil { found.insert(id) }
         }
         return found.sorted()
     }

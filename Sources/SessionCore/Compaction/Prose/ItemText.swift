@@ -21,7 +21,13 @@ enum ItemText {
         words.flatMap { word -> [String] in
             // Single digits stay: "item 3" and "item 4" are two items.
             guard !stopwords.contains(word), word.count > 1 || word.first?.isNumber == true else { return [] }
-            if word.contains(where: { $0.isNumber || $0 == "/" || $0 == "." || $0 == "_" || $0 == "#" }) { return [word] }
+            if word.contains(where: { $0.isNumber || $0 == "/" || $0 == "." || $0 == "_" || $0 == "#" }) {
+                // "payments.charges" is itself and "payments" and "charges".
+                let parts = word.split(whereSeparator: { "./_#".contains($0) }).filter {
+                    $0.count > 2 && !stopwords.contains(String($0)) && !$0.allSatisfy(\.isNumber)
+                }
+                return [word] + (parts.count > 1 ? parts.map { String($0.prefix(5)) } : [])
+            }
             // "rate-limit" and "rate limits" compare equal; "docs" and "documentation" too.
             return word.split(separator: "-").filter { $0.count > 1 && !stopwords.contains(String($0)) }
                 .map { synonyms[String($0)] ?? String($0.prefix(5)) }

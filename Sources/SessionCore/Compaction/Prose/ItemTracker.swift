@@ -86,9 +86,10 @@ struct ItemTracker {
             addUnlessKnown(item, to: .pending)
         case .unresolved:
             // "Nobody knows yet", "leaving that open": the question just asked is the open item.
+            let ownTopic = ItemText.topicWords(sentence.words).count
             let pointsBack =
                 words.count < 4 || sentence.words.contains { ["it", "that", "this", "them"].contains($0) }
-                || ItemCues.unresolved.firstMatch(in: sentence.words).map { $0.start <= 2 } == true
+                || (ItemCues.unresolved.firstMatch(in: sentence.words).map { $0.start <= 2 } == true && ownTopic < 3)
             let question =
                 questionInMessage.map { $0 } ?? lastQuestion.flatMap {
                     sentence.message - $0.message <= Self.questionReach ? $0 : nil
