@@ -282,7 +282,9 @@ enum ItemCues {
         "raise", "mention", "talk", "check", "look", "see", "try", "take", "grab", "keep", "leave", "let", "get",
         "go", "have", "think", "run", "rerun", "believe", "report", "share", "send", "post", "put", "give", "wait",
         "follow", "circle", "loop", "sync", "catch", "start", "probably", "also", "just", "then", "happily", "gladly",
-        "need", "want", "encode", "handle",
+        "need", "want", "encode", "handle", "grep", "search", "read", "investigate", "dig", "debug", "reproduce",
+        "verify", "double-check", "file", "book", "schedule", "set", "confirm", "answer", "reply", "respond",
+        "optimise", "optimize", "revisit", "do", "finish", "continue", "keep",
     ]
 
     /// "I'll write the runbook entry", "Pete will update the checklist": a person's own future work. Not

@@ -90,11 +90,12 @@ struct ItemTracker {
             let pointsBack =
                 words.count < 4 || sentence.words.contains { ["it", "that", "this", "them"].contains($0) }
                 || (ItemCues.unresolved.firstMatch(in: sentence.words).map { $0.start <= 2 } == true && ownTopic < 3)
+            // A question asked just before in the same message is what the note is about, whatever its words.
             let question =
-                questionInMessage.map { $0 } ?? lastQuestion.flatMap {
+                sentence.isQuestion ? nil : questionInMessage.map { $0 } ?? (pointsBack ? lastQuestion.flatMap {
                     sentence.message - $0.message <= Self.questionReach ? $0 : nil
-                }
-            if pointsBack, let question {
+                } : nil)
+            if let question {
                 let words = ItemText.contentWords(Words.of(question.text))
                 addUnlessKnown(Item(text: question.text, words: words, inherited: false), to: .pending)
             } else if !pointsBack || ItemText.topicWords(sentence.words).count >= 3 {
