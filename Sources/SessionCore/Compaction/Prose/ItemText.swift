@@ -30,8 +30,22 @@ enum ItemText {
             }
             // "rate-limit" and "rate limits" compare equal; "docs" and "documentation" too.
             return word.split(separator: "-").filter { $0.count > 1 && !stopwords.contains(String($0)) }
-                .map { synonyms[String($0)] ?? String($0.prefix(5)) }
+                .map { synonyms[String($0)] ?? stem($0) }
         }
+    }
+
+    /// The first five letters after a verb or plural ending: "booked", "booking" and "book" are "book";
+    /// "migrated" and "migration" are "migra".
+    static func stem(_ word: Substring) -> String {
+        var base = word
+        if base.count > 5 && base.hasSuffix("ing") {
+            base = base.dropLast(3)
+        } else if base.count > 4 && base.hasSuffix("ed") {
+            base = base.dropLast(2)
+        } else if base.count > 3 && base.hasSuffix("s") && !base.hasSuffix("ss") {
+            base = base.dropLast()
+        }
+        return String(base.prefix(5))
     }
 
     /// Short forms whose first five letters differ from the long form's.
