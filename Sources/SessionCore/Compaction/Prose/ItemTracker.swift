@@ -254,7 +254,8 @@ struct ItemTracker {
         guard let decisions = lists[.decisions], let latest = decisions.lastID else {
             return addUnlessKnown(decision, to: .decisions)
         }
-        let matched = best(in: .decisions, like: decision).flatMap { $0.1 >= 0.2 ? $0.0 : nil }
+        // "Instead" or "back to" alone replace only a decision on the same topic; "scratch that" may name none.
+        let matched = best(in: .decisions, like: decision).flatMap { $0.1 >= (strong ? 0.2 : 0.5) ? $0.0 : nil }
         guard let id = matched ?? (strong ? latest : nil) else { return addUnlessKnown(decision, to: .decisions) }
         guard let old = decisions[id] else { return }
         var replacement = decision

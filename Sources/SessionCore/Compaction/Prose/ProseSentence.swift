@@ -81,34 +81,36 @@ enum ProseSplitter {
                 marker = .cancelled
                 line = line[line.index(line.startIndex, offsetBy: 2)..<end.lowerBound]
             }
-            for (index, piece) in mergedShortPieces(split(line)).enumerated() {
-                let trimmed = trim(piece)
-                guard !trimmed.isEmpty else { continue }
-                var sentenceMarker = index == 0 ? marker : nil
-                var body = Substring(trimmed)
-                // "DONE: x. DECISION: y" carries a marker in a later sentence too.
-                if sentenceMarker == nil, let (found, rest) = ItemMarker.strip(body), found != .pending || body.contains(":") {
-                    sentenceMarker = found
-                    body = rest
+            for (segment, segmentMarker) in standupParts(line, marker: marker) {
+                for (index, piece) in mergedShortPieces(split(segment)).enumerated() {
+                    let trimmed = trim(piece)
+                    guard !trimmed.isEmpty else { continue }
+                    var sentenceMarker = index == 0 ? segmentMarker : nil
+                    var body = Substring(trimmed)
+                    // "DONE: x. DECISION: y" carries a marker in a later sentence too.
+                    if sentenceMarker == nil, let (found, rest) = ItemMarker.strip(body), found != .pending || body.contains(":") {
+                        sentenceMarker = found
+                        body = rest
+                    }
+                    let text = String(body)
+                    guard !text.isEmpty else { continue }
+                    // "BLOCKER: macOS signing. Our Developer ID cert expired." The sentences after a marked one, up to
+                    // the next marker, explain its item: they join it.
+                    if sentenceMarker == nil, index > 0, let last = result.last, last.marker != nil, last.message == message,
+                        last.marker != .cancelled, lastLine == lineNumber
+                    {
+                        let joined = last.text + ". " + text
+                        result[result.count - 1] = ProseSentence(
+                            text: joined, words: Words.of(joined), marker: last.marker, isQuestion: last.isQuestion,
+                            message: message, role: role, ordinal: last.ordinal)
+                        continue
+                    }
+                    lastLine = lineNumber
+                    result.append(
+                        ProseSentence(
+                            text: text, words: Words.of(text), marker: sentenceMarker, isQuestion: text.hasSuffix("?"),
+                            message: message, role: role, ordinal: index == 0 ? ordinal : nil))
                 }
-                let text = String(body)
-                guard !text.isEmpty else { continue }
-                // "BLOCKER: macOS signing. Our Developer ID cert expired." The sentences after a marked one, up to
-                // the next marker, explain its item: they join it.
-                if sentenceMarker == nil, index > 0, let last = result.last, last.marker != nil, last.message == message,
-                    last.marker != .cancelled, lastLine == lineNumber
-                {
-                    let joined = last.text + ". " + text
-                    result[result.count - 1] = ProseSentence(
-                        text: joined, words: Words.of(joined), marker: last.marker, isQuestion: last.isQuestion,
-                        message: message, role: role, ordinal: last.ordinal)
-                    continue
-                }
-                lastLine = lineNumber
-                result.append(
-                    ProseSentence(
-                        text: text, words: Words.of(text), marker: sentenceMarker, isQuestion: text.hasSuffix("?"),
-                        message: message, role: role, ordinal: index == 0 ? ordinal : nil))
             }
         }
         return result
@@ -176,6 +178,28 @@ enum ProseSplitter {
         let rest = line[line.index(after: colon)...].drop { $0 == " " }
         guard !rest.isEmpty, ItemMarker.strip(line) == nil, headingSection(line[...colon]) == nil else { return line }
         return rest
+    }
+
+    /// A stand-up line "y: … t: … b: …" (yesterday, today, blockers) as three parts: done, to do, blocking
+    /// (a "b: none" blocks nothing). Any other line is itself, with its marker.
+    static func standupParts(_ line: Substring, marker: ItemMarker?) -> [(Substring, ItemMarker?)] {
+        let lower = line.lowercased()
+        guard lower.hasPrefix("y:"), lower.contains(" t:") || lower.contains(" b:") else { return [(line, marker)] }
+        var parts: [(Substring, ItemMarker?)] = []
+        var rest = line.dropFirst(2)
+        var current: ItemMarker? = .completed
+        while !rest.isEmpty {
+            let next = [" t:", " b:"].compactMap { rest.range(of: $0) }.min { $0.lowerBound < $1.lowerBound }
+            let text = rest[..<(next?.lowerBound ?? rest.endIndex)].drop { $0 == " " }
+            let words = Words.of(String(text))
+            if !text.isEmpty, !(words.count <= 2 && words.contains { ["none", "nothing", "nope", "n/a"].contains($0) }) {
+                parts.append((text, current))
+            }
+            guard let next else { break }
+            current = rest[next].hasSuffix("t:") ? .pending : .blocker
+            rest = rest[next.upperBound...]
+        }
+        return parts
     }
 
     static let bareAnswers: Set<String> = ["no", "yes", "nope", "yep", "yeah", "correct", "agreed", "right", "sure"]
