@@ -55,6 +55,7 @@ enum ItemCues {
         let words = sentence.words
         // Headings ("Action items", "Open questions:") and fragments name no item.
         guard words.count >= 3, !sentence.text.hasSuffix(":") else { return nil }
+        if againstIt.contains(words) { return .decision }
         if unresolved.contains(words) { return .unresolved }
         if sentence.isQuestion {
             // A question is an item as a request ("could you add a test?"), or when it asks the team something.
@@ -87,7 +88,15 @@ enum ItemCues {
             return reversing.contains(words) ? .reversal : .decision
         }
         let topic = ItemText.contentWords(words).count
-        if (notYetDone.contains(words) || obligations.contains(words)) && topic >= 1 { return .pending }
+        // "I've sent Grace the setting they need to change": the report leads, the obligation is someone else's.
+        if words.count > 2, ["i've", "we've", "i", "we", "just"].contains(words[0]), workPast.contains(words[1]) {
+            return .completed
+        }
+        // "Everything on Ping must be migrated by September 15": a rule set, not a task listed.
+        if requirement.contains(words) && !tentative { return .decision }
+        if (notYetDone.contains(words) || obligations.contains(words)) && topic >= 1 && !relativeMust.contains(words) {
+            return .pending
+        }
         if !tentative && isCompletion(words) { return .completed }
         // Weak cues ("please", "let's", "I'll") need a topic: "please go on" and "I'll check" are no items.
         if tentative || topic < 2 { return nil }
@@ -127,11 +136,12 @@ enum ItemCues {
         "can finally|now proceed|continue|move|deploy|start|ship|merge", "arrived", "came through|in", "has come through|in",
         "have|has been granted|approved|restored", "was|were granted|approved|restored", "got|received|have the|our access|key|keys|credentials|approval|sign-off",
         "finally got|have|received", "sign-off came|is|has", "signed off", "back up", "is|are back", "entsperrt",
-        "débloqué", "desbloqueado", "ok|okay|fine|works|working|fixed now",
+        "débloqué", "desbloqueado", "ok|okay|fine|works|working|fixed now", "green|working|passing|back again",
     ])
 
     static let blocking = PhraseSet([
-        "blocked on|by|until|waiting|pending", "blocker", "blocking us|the|this|our|deployment|release|merge",
+        "blocked on|by|until|waiting|pending", "blocker is|for|here|right", "main|only|current|our blocker|blockers",
+        "blocking us|the|this|our|deployment|release|merge",
         "waiting on|for", "still waiting", "awaiting", "waits on|for", "wait on", "held up|back by|on|until", "stuck on|until|waiting|without",
         "on hold", "gated on|by", "depends on|upon", "dependent on", "need|needs access", "no access", "don't|doesn't have access",
         "lack|lacks access", "pending approval|review|sign-off|signoff", "can't|cannot move forward",
@@ -154,6 +164,7 @@ enum ItemCues {
         "i propose|suggest", "my proposal|suggestion", "proposal", "alternatively", "one option|idea",
         "thinking about|of", "considering", "consider", "if we", "do we", "are we", "not sure", "i'm|i am not sure",
         "hypothetically", "vielleicht", "peut-être", "quizás|quizá", "someone floated|suggested|proposed",
+        "suggested|proposed|floated we|that|using|moving|buying|switching",
         "somebody floated|suggested|proposed", "was floated|suggested|proposed",
     ])
 
@@ -161,7 +172,7 @@ enum ItemCues {
     static let strongDecision = PhraseSet([
         "decided|decision|decisions", "we|i|team|everyone|all|we've|i've agreed", "we|i have agreed", "have all agreed", "agreed to|on|that",
         "settled on|it", "final call|decision|answer", "signed off on", "approved the|using", "ruled out",
-        "right call|choice", "the call is", "i think|reckon we should", "i'm|i am against|for it", "we're|we are against",
+        "right call|choice", "the call is", "is|are a release blocker", "i think|reckon we should", "i'm|i am against|for it", "we're|we are against",
         "don't|dont think we should", "do not think we should", "go ahead with|and", "descoped|de-scoped|deprioritised|deprioritized",
         "entschieden", "beschlossen", "décidé|décidée|validé|validée|validated", "d'accord", "einverstanden",
         "decidimos|decidido|decidida", "de acuerdo",
@@ -231,6 +242,12 @@ enum ItemCues {
 
     static let approachChosen = PhraseSet(["rather than", "instead of", "so that", "as migration"])
 
+    static let requirement = PhraseSet(["must be migrated|moved|retired|removed|deleted|done|finished|shut|switched"])
+    /// "Reads that must see their writes": a property of something, not work.
+    static let relativeMust = PhraseSet(["that|which|who must"])
+
+    static let againstIt = PhraseSet(["i'm|i am|we're|we are against it|that|this", "i'm|i am|we're|we are against"])
+
     static let answers = PhraseSet(["i'd|we'd say no|yes", "the answer is|was no|yes", "short answer no|yes"])
 
     /// Verbs that follow "let's" or "we will" without choosing anything: "let's talk", "we'll see".
@@ -249,7 +266,9 @@ enum ItemCues {
             } else if word == "we'll" {
                 verbIndex = index + 1
             } else if word == "we", index + 1 < words.count, words[index + 1] == "will" {
-                verbIndex = index + 2
+                verbIndex = index + 2 < words.count && words[index + 2] == "not" ? index + 3 : index + 2
+            } else if word == "won't", index > 0, words[index - 1] == "we" {
+                verbIndex = index + 1  // "we won't renew the Ping contract"
             }
             guard let verbIndex, verbIndex < words.count, !noChoiceVerbs.contains(words[verbIndex]) else { continue }
             if ItemText.topicWords(Array(words[verbIndex...])).count >= 2 { return true }
@@ -345,6 +364,7 @@ enum ItemCues {
         "purchased", "bought", "renewed", "requested", "filed", "emailed", "shared", "posted", "finalised", "finalized",
         "archived", "split", "extracted", "introduced", "dropped", "switched", "reverted", "backported", "translated",
         "optimised", "optimized", "reproduced", "debugged", "triaged", "addressed", "handled", "sorted",
+        "regenerated", "regen'd", "rebased", "retried", "rerun", "reran", "recreated", "rotated", "unblocked",
         "erledigt", "fertig", "gemergt", "gebaut", "gepusht", "aufgeräumt", "migriert", "aktualisiert", "behoben",
         "terminé", "fini", "corrigé", "migré", "déployé", "livré", "terminado", "arreglado", "hecho", "probado",
         "desplegado", "terminada", "hecha",

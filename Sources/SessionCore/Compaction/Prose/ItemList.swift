@@ -51,10 +51,13 @@ struct ItemList {
     /// the heaviest weight, eight at most), and any word few items hold. A word most items hold ("step") cannot
     /// make two items alike on its own, and reading its postings would cost a scan.
     func candidates(for words: [String], weight: (String) -> Double) -> [Int] {
-        let distinct = Array(Set(words))
+        // Sorted, so ties between equal weights fall the same way in every process (Set order is seeded per process).
+        let distinct = Array(Set(words)).sorted()
         let weights = distinct.map(weight)
         guard let heaviest = weights.max(), heaviest > 0 else { return [] }
-        let heavy = Set(zip(distinct, weights).filter { $0.1 >= heaviest / 3 }.sorted { $0.1 > $1.1 }.prefix(8).map(\.0))
+        let heavy = Set(
+            zip(distinct, weights).filter { $0.1 >= heaviest / 3 }.sorted { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
+                .prefix(8).map(\.0))
         var found = Set<Int>()
         for word in distinct {
             guard let list = postings[word], heavy.contains(word) || list.count <= 32 else { continue }

@@ -107,8 +107,10 @@ struct ItemSimilarity {
     func score(_ a: [String], _ b: [String]) -> Double {
         let first = Set(a), second = Set(b)
         guard !first.isEmpty, !second.isEmpty else { return 0 }
-        let shared = first.intersection(second).reduce(0) { $0 + weight($1) }
-        let smaller = min(first.reduce(0) { $0 + weight($1) }, second.reduce(0) { $0 + weight($1) })
+        // Summed in sorted order: the same figures in every process, so a threshold never flips between runs.
+        func total(_ words: Set<String>) -> Double { words.sorted().reduce(0) { $0 + weight($1) } }
+        let shared = total(first.intersection(second))
+        let smaller = min(total(first), total(second))
         return smaller > 0 ? shared / smaller : 0
     }
 }

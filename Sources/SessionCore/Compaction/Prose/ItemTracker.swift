@@ -185,7 +185,10 @@ struct ItemTracker {
 
     /// Whether a sentence leans on the one before: "them", "they", "then", "those", "it", "that one".
     static func pointsBack(_ words: [String]) -> Bool {
-        let pronouns: Set<String> = ["them", "they", "then", "those", "it", "these", "both"]
+        let pronouns: Set<String> = [
+            "them", "they", "then", "those", "it", "these", "both", "ellas", "ellos", "eso", "esto", "cela", "ça",
+            "sie", "das", "dann",
+        ]
         return ItemText.topicWords(words).count < 5 && words.contains(where: pronouns.contains)
     }
 

@@ -18,7 +18,7 @@ enum SummaryHighlights {
         for (index, sentence) in sentences.enumerated() where !itemSentences.contains(index) {
             let topic = Set(words[index])
             guard topic.count >= 3 else { continue }  // "ok, thanks" and the like say nothing worth keeping
-            let salience = topic.reduce(0.0) { total, word in
+            let salience = topic.sorted().reduce(0.0) { total, word in
                 total + log(1 + Double(termFrequency[word] ?? 0)) * similarity.weight(word)
             }
             let role = sentence.role == "user" ? 1.3 : 1.0
