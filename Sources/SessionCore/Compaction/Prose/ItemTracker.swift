@@ -31,6 +31,8 @@ struct ItemTracker {
     static let questionReach = 6
     /// How alike a report must be to the open item it closes.
     static let closingScore = 0.45
+    /// How alike news must be to the blocker it clears ("got replica access" for "no access to the replica").
+    static let clearingScore = 0.35
     /// How alike a decision must be to the open question it answers (answers say it in other words).
     static let answeringScore = 0.3
 
@@ -132,14 +134,14 @@ struct ItemTracker {
             previous?.list = .blockers
             addUnlessKnown(item, to: .blockers)
         case .cleared:
-            if !close(by: item, in: .blockers, note: nil), words.count < 3 {
+            if !close(by: item, in: .blockers, note: nil, score: Self.clearingScore), words.count < 3 {
                 // "We're unblocked!" names no blocker: the latest one is meant.
                 closeLatest(in: .blockers)
             }
         case .completed:
             // One report can close an open item and the blocker it was waiting on ("4.1.3 is live, QA started").
             let closedPending = close(by: item, in: .pending, note: nil)
-            let closedBlocker = close(by: item, in: .blockers, note: nil)
+            let closedBlocker = close(by: item, in: .blockers, note: nil, score: Self.clearingScore)
             if !closedPending && !closedBlocker { addUnlessKnown(item, to: .completed) }
         case .cancelled:
             cancel(by: item)

@@ -192,7 +192,7 @@ enum ProseSplitter {
             let next = [" t:", " b:"].compactMap { rest.range(of: $0) }.min { $0.lowerBound < $1.lowerBound }
             let text = rest[..<(next?.lowerBound ?? rest.endIndex)].drop { $0 == " " }
             let words = Words.of(String(text))
-            if !text.isEmpty, !(words.count <= 2 && words.contains { ["none", "nothing", "nope", "n/a"].contains($0) }) {
+            if !words.isEmpty, !(words.count <= 2 && words.contains { ["none", "nothing", "nope", "n/a"].contains($0) }) {
                 parts.append((text, current))
             }
             guard let next else { break }
