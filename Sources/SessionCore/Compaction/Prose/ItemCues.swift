@@ -76,12 +76,13 @@ enum ItemCues {
         if answers.firstMatch(in: words).map({ $0.start <= 1 }) == true { return .answer }
         // "I'll stream rows into the writer instead of loading whole sessions": an approach chosen over another.
         if futureWork(words) && approachChosen.contains(words) { return .decision }
-        if strongDecision.contains(words) || negativeDecision.contains(words) || words.first == "agreed" {
+        if strongDecision.contains(words) || negativeDecision.contains(words) || words.prefix(3).contains("agreed") {
             return reversing.contains(words) ? .reversal : .decision
         }
         // "Protobuf it is": the choice said last. "No Rust rewrite", "no more big-bang deploys": a choice not to.
         let settled =
             words.suffix(2) == ["it", "is"] || words.suffix(2) == ["it's", "settled"]
+            || (words.first == "no" && words[1] == "more" && words.count >= 4)
             || (words.first == "no" && words.count <= 5 && !notChoices.contains(words[1])
                 && !sentence.text.lowercased().hasPrefix("no,") && ItemText.topicWords(words).count >= 1)
         if !tentative && (decisionCues.contains(words) || collectiveChoice(words) || settled) {
@@ -162,7 +163,7 @@ enum ItemCues {
         "what if", "how about", "maybe|perhaps|possibly", "we could|might", "i could|might", "could we|i",
         "i wonder", "wondering", "suppose|supposing", "might be worth", "would it", "shall we", "should we",
         "i propose|suggest", "my proposal|suggestion", "proposal", "alternatively", "one option|idea",
-        "thinking about|of", "considering", "consider", "if we", "do we", "are we", "not sure", "i'm|i am not sure",
+        "thinking about|of", "considering", "consider", "do we", "are we", "not sure", "i'm|i am not sure",
         "hypothetically", "vielleicht", "peut-être", "quizás|quizá", "someone floated|suggested|proposed",
         "suggested|proposed|floated we|that|using|moving|buying|switching",
         "somebody floated|suggested|proposed", "was floated|suggested|proposed",

@@ -239,7 +239,8 @@ enum ProseSplitter {
             if ".!?;".contains(character), next < line.endIndex, line[next] == " " {
                 let follower = line[next...].drop { $0 == " " }.first
                 var cut = character != "."
-                if character == ".", let follower, follower.isUppercase || follower.isNumber || "\"'“‘(".contains(follower) {
+                // Chat starts sentences in lower case too: "agree. and the indexer isn't the bottleneck".
+                if character == ".", let follower, follower.isLetter || follower.isNumber || "\"'“‘(".contains(follower) {
                     let original = line[start..<index].split(separator: " ").last.map(String.init) ?? ""
                     let word = original.lowercased()
                     // "e.g. Foo", "Dr. Who", and an initial "J. Smith" do not end a sentence ("step 3. Then" does).
