@@ -97,10 +97,12 @@ struct ItemTracker {
                 sentence.isQuestion ? nil : questionInMessage.map { $0 } ?? (pointsBack ? lastQuestion.flatMap {
                     sentence.message - $0.message <= Self.questionReach ? $0 : nil
                 } : nil)
+            if pointsBack, before?.list == .pending { return true }  // "…, I'll raise it": the item just listed
             if let question {
                 let words = ItemText.contentWords(Words.of(question.text))
                 addUnlessKnown(Item(text: question.text, words: words, inherited: false), to: .pending)
-            } else if !pointsBack || ItemText.topicWords(sentence.words).count >= 3 {
+            } else if !pointsBack {
+                previous?.list = .pending
                 addUnlessKnown(item, to: .pending)
             } else {
                 return false  // "Not decided, no": about something this summarizer cannot see
