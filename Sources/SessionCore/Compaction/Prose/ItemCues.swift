@@ -62,6 +62,7 @@ enum ItemCues {
             if requests.contains(words) && ItemText.topicWords(words).count >= 2 { return .pending }
             return nil  // a question stays open only when someone says so ("nobody knows", "open question")
         }
+        if releaseBlocker.contains(words) { return .decision }  // "BUG-2291 is a release blocker": a ruling
         if cancelling.contains(words) { return .cancelled }
         // "Please don't circulate the cost table": a rule to keep, not work to do.
         if dontDo.contains(words) { return nil }
@@ -242,6 +243,8 @@ enum ItemCues {
     static let dontDo = PhraseSet(["please don't|dont|never", "please do not", "do not|don't circulate|share|forward"])
 
     static let approachChosen = PhraseSet(["rather than", "instead of", "so that", "as migration"])
+
+    static let releaseBlocker = PhraseSet(["is|are a release|launch|ship blocker", "blocks the|this release|launch"])
 
     static let requirement = PhraseSet(["must be migrated|moved|retired|removed|deleted|done|finished|shut|switched"])
     /// "Reads that must see their writes": a property of something, not work.

@@ -81,6 +81,10 @@ struct ItemTracker {
             text = ItemText.itemText(before.sentence.text + ". " + sentence.text, limit: itemLimit)
             words += ItemText.contentWords(before.sentence.words)
         }
+        // "Still blocked on them." later on: a blocker already listed, said again.
+        if signal == .blocker, before == nil, Self.pointsBack(sentence.words), lists[.blockers]?.isEmpty == false {
+            return true
+        }
         let item = Item(text: text, words: words, inherited: false)
         switch signal {
         case .pending:
