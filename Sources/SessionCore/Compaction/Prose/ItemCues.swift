@@ -152,6 +152,12 @@ enum ItemCues {
         "en attente", "bloqueado|bloqueados", "esperando", "no podemos", "tant que",
     ])
 
+    /// An unblocking said outright, which may name no blocker ("we're unblocked!"): the latest one is meant.
+    static let unblocked = PhraseSet([
+        "unblocked", "no longer blocked", "not blocked anymore|any", "blocker is|has gone|resolved|cleared|lifted",
+        "entsperrt", "débloqué", "desbloqueado",
+    ])
+
     static let cannot = PhraseSet([
         "can't|cannot|couldn't|unable", "can not", "not able", "won't be able", "no podemos", "ne pouvons|peut pas",
         "können nicht", "dürfen * nicht",
@@ -292,7 +298,7 @@ enum ItemCues {
     /// "Owen to draft the pricing page copy", "procurement to negotiate 3-year pricing": an assignment.
     static func assigned(_ words: [String]) -> Bool {
         guard words.count >= 4, words[1] == "to", !notAssignees.contains(words[0]), !stopwordLike(words[0]),
-            !ItemText.stopwords.contains(words[2])
+            !ItemText.stopwords.contains(words[2]), words[2].allSatisfy(\.isLetter), !isCompletion(words)
         else { return false }
         return ItemText.topicWords(Array(words[2...])).count >= 2
     }
@@ -371,7 +377,8 @@ enum ItemCues {
         "regenerated", "regen'd", "rebased", "retried", "rerun", "reran", "recreated", "rotated", "unblocked",
         "erledigt", "fertig", "gemergt", "gebaut", "gepusht", "aufgeräumt", "migriert", "aktualisiert", "behoben",
         "terminé", "fini", "corrigé", "migré", "déployé", "livré", "terminado", "arreglado", "hecho", "probado",
-        "desplegado", "terminada", "hecha",
+        "desplegado", "terminada", "hecha", "freigeschaltet", "aktiviert", "eingerichtet", "activé", "activée",
+        "activado", "habilitado", "enabled", "granted",
     ]
 
     /// Words that say who did it, right before the verb ("I fixed", "we've merged", "just shipped").
@@ -429,9 +436,10 @@ enum ItemCues {
             }
         }
         if finished.contains(words) { return true }
-        // "The upgrade doc is up on the wiki now": a state of being done, said as news.
-        if words.contains("now"), let index = words.firstIndex(where: { ["is", "are", "it's", "that's"].contains($0) }),
-            index + 1 < words.count, ["up", "live", "out", "ready", "working", "in", "green"].contains(words[index + 1])
+        // "The upgrade doc is up on the wiki now", "the mock is up in Figma": a state of being done, said as news.
+        if let index = words.firstIndex(where: { ["is", "are", "it's", "that's"].contains($0) }),
+            index + 1 < words.count, ["up", "live", "out", "ready", "working", "in", "green"].contains(words[index + 1]),
+            words.contains("now") || (words[index + 1] == "up" && index + 2 < words.count && ["in", "on"].contains(words[index + 2]))
         {
             return true
         }

@@ -13,6 +13,8 @@ enum ItemText {
         "make", "sure", "think", "one", "new", "next", "today", "tomorrow", "week", "soon", "way", "thing", "things",
         "decided", "agreed", "blocked", "waiting", "until", "because", "use", "using", "used", "instead", "after",
         "der", "die", "das", "und", "le", "la", "les", "et", "el", "los", "y", "que", "de",
+        "mon", "tue", "wed", "thu", "fri", "sat", "sun", "monday", "tuesday", "wednesday", "thursday", "friday",
+        "saturday", "sunday", "tonight", "yesterday", "morning", "afternoon", "evening", "off", "back", "later",
     ]
 
     /// Topic words of `words`, each cut to its first five characters so `migrate`, `migrated` and `migration`
@@ -52,6 +54,7 @@ enum ItemText {
     static let synonyms: [String: String] = [
         "doc": "docum", "docs": "docum", "config": "confi", "configs": "confi", "repo": "repos", "repos": "repos",
         "prod": "produ", "env": "envir", "db": "datab", "auth": "authe", "deps": "depen", "k8s": "kuber",
+        "idx": "index", "msg": "messa", "msgs": "messa", "pr": "pull", "prs": "pull",
     ]
 
     /// Verbs too general to name a topic ("take a look", "fix it", "run it").

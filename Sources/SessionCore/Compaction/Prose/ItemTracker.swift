@@ -126,6 +126,8 @@ struct ItemTracker {
                 return true
             }
             close(by: item, in: .pending, onlyQuestions: true, note: "answered", score: Self.answeringScore)
+            // "We should drop the i686 build" then "agreed, i686 goes in 2.4": the proposal is now the decision.
+            settle(by: item)
             addUnlessKnown(item, to: .decisions)
         case .answer:
             guard let question = lastQuestion, sentence.message - question.message <= Self.questionReach else { return false }
@@ -138,9 +140,21 @@ struct ItemTracker {
             replaceDecision(with: item, strong: ItemCues.strongReversing.contains(sentence.words))
         case .blocker:
             previous?.list = .blockers
+            // "We should test on customer documents. But we can't until legal clears them": one blocked item.
+            if before?.list == .pending, ["but", "however", "though"].contains(sentence.words.first ?? ""),
+                let id = lists[.pending]?.lastID, let pending = lists[.pending]?[id], !pending.inherited
+            {
+                lists[.pending]?.remove(id)
+                let joined = ItemText.itemText(pending.text + ". " + text, limit: itemLimit * 2)
+                addUnlessKnown(Item(text: joined, words: pending.words + words, inherited: false), to: .blockers)
+                return true
+            }
             addUnlessKnown(item, to: .blockers)
         case .cleared:
-            if !close(by: item, in: .blockers, note: nil, score: Self.clearingScore), words.count < 3 {
+            // Said outright ("main is green again"), a clearing needs less in common with its blocker.
+            if !close(by: item, in: .blockers, note: nil, score: Self.clearingScore - 0.1), words.count < 3,
+                ItemCues.unblocked.contains(sentence.words)
+            {
                 // "We're unblocked!" names no blocker: the latest one is meant.
                 closeLatest(in: .blockers)
             }
@@ -246,6 +260,22 @@ struct ItemTracker {
         guard let id = lists[list]?.lastID, var item = lists[list]?.remove(id) else { return }
         item.text += " (cleared)"
         lists[.completed, default: ItemList()].append(item)
+    }
+
+    /// Takes out of pending the proposal a decision settles ("we should drop i686" then "agreed, i686 goes");
+    /// an inherited one is kept, marked, in completed. Only proposals: a decision about a topic does not do the
+    /// work listed on it.
+    private mutating func settle(by decision: Item) {
+        guard
+            let (id, score) = best(
+                in: .pending, like: decision,
+                where: { $0.text.contains("should") || $0.text.hasSuffix("?") || $0.text.lowercased().hasPrefix("maybe") }),
+            score >= Self.closingScore, var item = lists[.pending]?.remove(id)
+        else { return }
+        if item.inherited {
+            item.text += " (decided)"
+            lists[.completed, default: ItemList()].append(item)
+        }
     }
 
     /// Drops the pending item `report` says is no longer needed; an inherited one is kept, marked, in completed.
