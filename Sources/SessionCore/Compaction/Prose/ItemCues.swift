@@ -42,6 +42,12 @@ enum ItemCues {
 
     /// The signal of one sentence, or nil for a sentence that states no item.
     static func classify(_ sentence: ProseSentence) -> ItemSignal? {
+        // A marked line still needs a topic: "t: off tomorrow, back fri" lists nothing.
+        if let marker = sentence.marker, marker != .cancelled && marker != .resolved,
+            ItemText.contentWords(sentence.words).isEmpty
+        {
+            return nil
+        }
         if let marker = sentence.marker {
             switch marker {
             case .completed: return .completed
@@ -53,6 +59,8 @@ enum ItemCues {
             }
         }
         let words = sentence.words
+        // "Unresolved." and "Still open." are short: they point back to the question.
+        if words.count < 3 && unresolved.contains(words) { return .unresolved }
         // Headings ("Action items", "Open questions:") and fragments name no item.
         guard words.count >= 3, !sentence.text.hasSuffix(":") else { return nil }
         if againstIt.contains(words) { return .decision }

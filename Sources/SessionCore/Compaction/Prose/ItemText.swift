@@ -28,7 +28,7 @@ enum ItemText {
                 let parts = word.split(whereSeparator: { "./_#".contains($0) }).filter {
                     $0.count > 2 && !stopwords.contains(String($0)) && !$0.allSatisfy(\.isNumber)
                 }
-                return [word] + (parts.count > 1 ? parts.map { String($0.prefix(5)) } : [])
+                return [word] + (parts.count > 1 ? parts.map { synonyms[String($0)] ?? stem($0) } : [])
             }
             // "rate-limit" and "rate limits" compare equal; "docs" and "documentation" too.
             return word.split(separator: "-").filter { $0.count > 1 && !stopwords.contains(String($0)) }

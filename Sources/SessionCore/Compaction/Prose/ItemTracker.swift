@@ -61,7 +61,10 @@ struct ItemTracker {
         // Any question counts when "nobody knows" follows it in the same message ("¿Soportamos Android 8? Nadie lo
         // sabe todavía.").
         if sentence.message != questionInMessage?.message { questionInMessage = nil }
-        if sentence.isQuestion { questionInMessage = (sentence.text, sentence.message) }
+        // "Who owns the contracts once they're written? The producers or us?": the question with a topic.
+        if sentence.isQuestion && ItemText.topicWords(sentence.words).count >= 2 {
+            questionInMessage = (sentence.text, sentence.message)
+        }
         let before = previous?.sentence.message == sentence.message ? previous : nil
         previous = (sentence, nil)
         if let ordinal = sentence.ordinal, sentence.isQuestion, sentence.marker == .pending {

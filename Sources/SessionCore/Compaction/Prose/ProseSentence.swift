@@ -23,7 +23,7 @@ enum ItemMarker: Sendable, Equatable {
     static let prefixes: [(prefix: String, marker: ItemMarker)] = [
         ("done:", .completed), ("completed:", .completed), ("fixed:", .completed), ("[x]", .completed),
         ("todo:", .pending), ("to do:", .pending), ("pending:", .pending), ("next:", .pending), ("[ ]", .pending),
-        ("action item:", .pending), ("open question:", .pending), ("question:", .pending),
+        ("action item:", .pending), ("open question:", .pending), ("question:", .pending), ("tbd:", .pending),
         ("decision:", .decision), ("decided:", .decision), ("blocker:", .blocker), ("blocked:", .blocker),
         ("resolved:", .resolved), ("unblocked:", .resolved),
     ]
