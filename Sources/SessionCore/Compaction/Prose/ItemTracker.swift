@@ -214,7 +214,7 @@ struct ItemTracker {
             "them", "they", "then", "those", "it", "these", "both", "ellas", "ellos", "eso", "esto", "cela", "ça",
             "sie", "das", "dann",
         ]
-        return ItemText.topicWords(words).count < 5 && words.contains(where: pronouns.contains)
+        return ItemText.topicWords(words).count < 7 && words.contains(where: pronouns.contains)
     }
 
     /// Adds `item` unless the list (or, for pending work, the completed list) has one like it.
@@ -225,7 +225,9 @@ struct ItemTracker {
             guard let known = lists[name] else { continue }
             for id in known.candidates(for: item.words, weight: similarity.weight) {
                 guard let other = known[id] else { continue }
-                if other.text == item.text || similar(other, item) >= Self.duplicateScore { return }
+                // A blocker is said again in other words more often than a to-do: a lower bar.
+                let bar = list == .blockers ? Self.duplicateScore - 0.1 : Self.duplicateScore
+                if other.text == item.text || similar(other, item) >= bar { return }
             }
             if known.id(ofText: item.text) != nil { return }
         }
