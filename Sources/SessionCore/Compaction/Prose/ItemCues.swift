@@ -240,7 +240,7 @@ enum ItemCues {
     ])
 
     static let pendingCues = PhraseSet([
-        "action item|items", "next step is|will", "next steps are", "follow up|follow-up", "followup",
+        "action item|items", "next step is|will", "next steps are", "follow up", "follow-up", "followup", "i'd|we'd like a|an|the|to",
         "need|needs to", "have|has to", "must", "got to", "gotta", "still need|have", "we|you|someone|somebody should", "ought to",
         "remains|remain to", "yet to", "make sure", "don't|do forget", "remember to", "please",
         "i'm|i am going to", "plan|planning|intend|intending to", "want|wants to", "outstanding", "remaining", "left to",
