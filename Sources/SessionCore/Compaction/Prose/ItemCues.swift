@@ -110,6 +110,7 @@ enum ItemCues {
         if !tentative && isCompletion(words) { return .completed }
         // Weak cues ("please", "let's", "I'll") need a topic: "please go on" and "I'll check" are no items.
         if tentative || topic < 2 { return nil }
+        if relativeMust.contains(words) { return nil }
         if pendingCues.contains(words) || futureWork(words) || assigned(words) { return .pending }
         return nil
     }
@@ -240,7 +241,7 @@ enum ItemCues {
     ])
 
     static let pendingCues = PhraseSet([
-        "action item|items", "next step is|will", "next steps are", "follow up", "follow-up", "followup", "i'd|we'd like a|an|the|to",
+        "action item|items", "next step is|will", "next steps are", "follow-up|followup ticket|task|issue|item|pr", "i'd|we'd like a|an|the|to",
         "need|needs to", "have|has to", "must", "got to", "gotta", "still need|have", "we|you|someone|somebody should", "ought to",
         "remains|remain to", "yet to", "make sure", "don't|do forget", "remember to", "please",
         "i'm|i am going to", "plan|planning|intend|intending to", "want|wants to", "outstanding", "remaining", "left to",

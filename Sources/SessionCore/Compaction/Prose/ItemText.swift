@@ -8,6 +8,7 @@ enum ItemText {
         "we've", "i'd", "we'd", "let's", "lets", "will", "would", "should", "could", "can", "can't", "cannot", "must",
         "need", "needs", "have", "has", "had", "do", "does", "did", "done", "not", "no", "don't", "didn't", "won't",
         "just", "also", "now", "still", "yet", "already", "then", "than", "too", "very", "really", "some", "any",
+        "hasn't", "haven't", "isn't", "aren't", "wasn't", "weren't", "doesn't", "couldn't", "shouldn't", "wouldn't",
         "all", "more", "most", "other", "into", "about", "over", "after", "before", "again", "what", "which", "who",
         "when", "where", "why", "how", "ok", "okay", "yes", "yeah", "please", "thanks", "going", "go", "get", "got",
         "make", "sure", "think", "one", "new", "next", "today", "tomorrow", "week", "soon", "way", "thing", "things",

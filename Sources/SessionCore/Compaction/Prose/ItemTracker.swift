@@ -110,7 +110,9 @@ struct ItemTracker {
                 addUnlessKnown(Item(text: question.text, words: words, inherited: false), to: .pending)
             } else if !pointsBack {
                 previous?.list = .pending
-                addUnlessKnown(item, to: .pending)
+                // "the macOS/XDG question is still open": an open question said again is the same item.
+                addUnlessKnown(
+                    item, to: .pending, bar: sentence.words.contains("question") ? Self.answeringScore : nil)
             } else {
                 return false  // "Not decided, no": about something this summarizer cannot see
             }
@@ -218,7 +220,7 @@ struct ItemTracker {
     }
 
     /// Adds `item` unless the list (or, for pending work, the completed list) has one like it.
-    private mutating func addUnlessKnown(_ item: Item, to list: List) {
+    private mutating func addUnlessKnown(_ item: Item, to list: List, bar: Double? = nil) {
         guard !item.text.isEmpty else { return }
         let searched: [List] = list == .pending ? [.pending, .completed] : [list]
         for name in searched {
@@ -226,8 +228,8 @@ struct ItemTracker {
             for id in known.candidates(for: item.words, weight: similarity.weight) {
                 guard let other = known[id] else { continue }
                 // A blocker is said again in other words more often than a to-do: a lower bar.
-                let bar = list == .blockers ? Self.duplicateScore - 0.1 : Self.duplicateScore
-                if other.text == item.text || similar(other, item) >= bar { return }
+                let needed = bar ?? (list == .blockers ? Self.duplicateScore - 0.1 : Self.duplicateScore)
+                if other.text == item.text || similar(other, item) >= needed { return }
             }
             if known.id(ofText: item.text) != nil { return }
         }
