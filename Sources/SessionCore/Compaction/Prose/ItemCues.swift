@@ -168,11 +168,12 @@ enum ItemCues {
     ])
 
     static let cannot = PhraseSet([
-        "can't|cannot|couldn't|unable", "can not", "not able", "won't be able", "no podemos", "ne pouvons|peut pas",
+        "can't|cannot|couldn't|unable", "can not", "not able", "won't be able", "no podemos", "tampoco podemos",
+        "ne pouvons|peut pas",
         "können nicht", "dürfen * nicht",
     ])
     static let until = PhraseSet([
-        "until|till|unless|without|before", "because|since", "hasta|sin", "tant que", "sans", "bis|ohne|vorher",
+        "until|till|til|unless|without|before", "because|since", "hasta|sin", "tant que", "sans", "bis|ohne|vorher",
     ])
 
     static let proposals = PhraseSet([
