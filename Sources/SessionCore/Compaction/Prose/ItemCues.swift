@@ -246,7 +246,7 @@ enum ItemCues {
         "need|needs to", "have|has to", "must", "got to", "gotta", "still need|have", "we|you|someone|somebody should", "ought to",
         "remains|remain to", "yet to", "make sure", "don't|do forget", "remember to", "please",
         "i'm|i am going to", "plan|planning|intend|intending to", "want|wants to", "outstanding", "remaining", "left to",
-        "still missing|outstanding|pending|open", "we'll|i'll need", "is|are missing",
+        "still missing|outstanding|pending|open", "we'll|i'll need", "is|are missing", "still|left to do",
         "muss|müssen", "il faut", "à faire", "hay que", "tenemos que", "pendiente", "falta|faltan",
     ])
 
@@ -323,7 +323,7 @@ enum ItemCues {
         "follow", "circle", "loop", "sync", "catch", "start", "probably", "also", "just", "then", "happily", "gladly",
         "need", "want", "encode", "handle", "grep", "search", "read", "investigate", "dig", "debug", "reproduce",
         "verify", "double-check", "file", "book", "schedule", "set", "confirm", "answer", "reply", "respond",
-        "optimise", "optimize", "revisit", "do", "finish", "continue", "keep",
+        "optimise", "optimize", "revisit", "finish", "continue", "keep",
     ]
 
     /// "I'll write the runbook entry", "Pete will update the checklist": a person's own future work. Not
@@ -344,12 +344,17 @@ enum ItemCues {
                 else { continue }
                 if ["it", "this", "that", "they", "there", "which", "what"].contains(words[index - 1]) { continue }
             }
-            guard let verb = rest.first, !arrangingVerbs.contains(verb) else { continue }
-            // "set up that conversation": the particle is part of the verb.
-            let afterVerb = rest.dropFirst().drop { ["up", "out", "down", "over", "off", "in", "through"].contains($0) }
-            let object = afterVerb.first ?? ""
-            if ["it", "them", "that", "this", "those", "these", "one", "so"].contains(object) { continue }
-            if ItemText.contentWords(Array(rest)).count >= 2 { return true }
+            // "I'll do that next, and add a line to the changelog": each verb after "I'll" and after "and".
+            var clauses = [rest]
+            if let and = rest.firstIndex(of: "and"), and + 1 < rest.endIndex { clauses.append(rest[(and + 1)...]) }
+            for clause in clauses {
+                guard let verb = clause.first, !arrangingVerbs.contains(verb) else { continue }
+                // "set up that conversation": the particle is part of the verb.
+                let afterVerb = clause.dropFirst().drop { ["up", "out", "down", "over", "off", "in", "through"].contains($0) }
+                let object = afterVerb.first ?? ""
+                if ["it", "them", "that", "this", "those", "these", "one", "so"].contains(object) { continue }
+                if ItemText.contentWords(Array(clause)).count >= 2 { return true }
+            }
         }
         return false
     }
@@ -432,6 +437,8 @@ enum ItemCues {
     /// not under a negation.
     static func isCompletion(_ words: [String]) -> Bool {
         for (index, word) in words.enumerated() where workPast.contains(word) {
+            // "set" is past only in "set up"; "(3) set NOT NULL" is a step.
+            if word == "set" && (index + 1 >= words.count || words[index + 1] != "up") { continue }
             let before = words[max(0, index - 3)..<index]
             if before.contains(where: negations.contains) { continue }
             if index == 0 { return true }
