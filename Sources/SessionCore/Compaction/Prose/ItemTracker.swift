@@ -228,7 +228,7 @@ struct ItemTracker {
             for id in known.candidates(for: item.words, weight: similarity.weight) {
                 guard let other = known[id] else { continue }
                 // A blocker is said again in other words more often than a to-do: a lower bar.
-                let needed = bar ?? (list == .blockers ? Self.duplicateScore - 0.1 : Self.duplicateScore)
+                let needed = (name == list ? bar : nil) ?? (list == .blockers ? Self.duplicateScore - 0.1 : Self.duplicateScore)
                 if other.text == item.text || similar(other, item) >= needed { return }
             }
             if known.id(ofText: item.text) != nil { return }
