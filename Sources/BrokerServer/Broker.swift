@@ -71,13 +71,16 @@ final class Running: Sendable {
     let endpoints: BoundEndpoints
     let threads: [NamedThread]
     let apiThread: NamedThread
+    /// The ZAP handler, stopped after every other thread (see `ZAPHandler.run`).
+    let zapThread: NamedThread?
     let endpointLocks: [EndpointLock]
     let stopped = Latch<Bool>()
 
     private init(
         shared: BrokerShared, context: ZMQContext, endpoints: BoundEndpoints, apiThread: NamedThread,
-        threads: [NamedThread], endpointLocks: [EndpointLock]
+        threads: [NamedThread], zapThread: NamedThread?, endpointLocks: [EndpointLock]
     ) {
+        self.zapThread = zapThread
         self.shared = shared
         self.context = context
         self.endpoints = endpoints
@@ -119,16 +122,16 @@ final class Running: Sendable {
         }
         let context = try ZMQContext(ioThreads: 1)
         var threads: [NamedThread] = []
+        var zapThread: NamedThread?
         if let security {
             // The ZAP handler is bound before any endpoint, so no handshake is ever let through unchecked.
             let zapStarted = Latch<Result<String, BrokerStartError>>()
-            threads.append(
-                NamedThread(name: "broker-zap") {
-                    ZAPHandler.start(
-                        context: context, security: security, shared: shared, started: zapStarted, logger: logger)
-                })
+            zapThread = NamedThread(name: "broker-zap") {
+                ZAPHandler.start(
+                    context: context, security: security, shared: shared, started: zapStarted, logger: logger)
+            }
             if case .failure(let error) = zapStarted.wait() {
-                Self.abandon(shared, threads)
+                Self.abandon(shared, threads, zap: zapThread)
                 throw error
             }
         }
@@ -143,7 +146,7 @@ final class Running: Sendable {
         switch writerStarted.wait() {
         case .success(let endpoint): eventsEndpoint = endpoint
         case .failure(let error):
-            Self.abandon(shared, threads)
+            Self.abandon(shared, threads, zap: zapThread)
             throw error
         }
         for index in 0..<configuration.readerThreads {
@@ -165,7 +168,7 @@ final class Running: Sendable {
                     }
                 })
             if case .failure(let error) = readerStarted.wait() {
-                Self.abandon(shared, threads)
+                Self.abandon(shared, threads, zap: zapThread)
                 throw error
             }
         }
@@ -190,7 +193,7 @@ final class Running: Sendable {
         switch dispatcherStarted.wait() {
         case .success(let endpoint): workersEndpoint = endpoint
         case .failure(let error):
-            Self.abandon(shared, threads)
+            Self.abandon(shared, threads, zap: zapThread)
             throw error
         }
 
@@ -203,23 +206,25 @@ final class Running: Sendable {
         case .success(let endpoint): apiEndpoint = endpoint
         case .failure(let error):
             apiThread.join()
-            Self.abandon(shared, threads)
+            Self.abandon(shared, threads, zap: zapThread)
             throw error
         }
         let endpoints = BoundEndpoints(api: apiEndpoint, events: eventsEndpoint, workers: workersEndpoint)
         return Running(
             shared: shared, context: context, endpoints: endpoints, apiThread: apiThread, threads: threads,
-            endpointLocks: locks)
+            zapThread: zapThread, endpointLocks: locks)
     }
 
     /// Stops threads already started when a later part of start-up failed.
-    private static func abandon(_ shared: BrokerShared, _ threads: [NamedThread]) {
+    private static func abandon(_ shared: BrokerShared, _ threads: [NamedThread], zap: NamedThread?) {
         shared.stopRequested.set(true)
         shared.dispatch.wakeup.signal()
         shared.writeQueue.close()
         shared.readQueue.close()
         shared.compactions.queue.close()
         for thread in threads { thread.join() }
+        shared.zapStop.set(true)
+        zap?.join()
     }
 
     func reloadKeys(logger: Logger) -> Bool {
@@ -248,6 +253,8 @@ final class Running: Sendable {
         shared.writeQueue.close()
         shared.readQueue.close()
         for thread in threads { thread.join() }
+        shared.zapStop.set(true)
+        zapThread?.join()
         logger.info("broker stopped; database closed")
         stopped.set(true)
     }

@@ -107,8 +107,8 @@ public struct CurveCertificate: Sendable, Equatable {
                     || Array("$-_@.&+/".utf8).contains(byte)
             }
         guard nameOK else { throw CertificateError(path: nil, "metadata name '\(name)' is not a ZPL name") }
-        guard !value.contains(where: { $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
-            throw CertificateError(path: nil, "metadata '\(name)' may not hold a quote or a line break")
+        guard !value.unicodeScalars.contains(where: { $0 == "\"" || $0.properties.generalCategory == .control }) else {
+            throw CertificateError(path: nil, "metadata '\(name)' may not hold a quote or a control character")
         }
     }
 }

@@ -31,8 +31,8 @@ public struct ZPLDocument: Sendable, Equatable {
     public static func parse(_ text: String) throws(ZPLError) -> ZPLDocument {
         var document = ZPLDocument()
         var stack: [String] = []
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+        // Split on any line break: "\r\n" is one Character in Swift, so splitting on "\n" alone would miss it.
+        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let number = index + 1
             let body = line.drop { $0 == " " }
             if body.isEmpty || body.hasPrefix("#") { continue }
@@ -42,8 +42,9 @@ public struct ZPLDocument: Sendable, Equatable {
             }
             stack.removeLast(stack.count - indent / 4)
             let (name, value) = try property(body, line: number)
+            // The line is not quoted back: a mistyped secret-key line would put the key in a log.
             guard !name.isEmpty, name.utf8.allSatisfy(isNameCharacter) else {
-                throw ZPLError(line: number, "'\(name)' is not a valid name")
+                throw ZPLError(line: number, "expected 'name = value' or a section name")
             }
             if let value {
                 document.properties.append(((stack + [name]).joined(separator: "/"), value))
@@ -67,7 +68,7 @@ public struct ZPLDocument: Sendable, Equatable {
         }
         rest = rest.dropFirst()
         guard let close = rest.firstIndex(of: first) else {
-            throw ZPLError(line: line, "the value of '\(name)' has no closing \(first)")
+            throw ZPLError(line: line, "a quoted value has no closing \(first)")
         }
         return (name, String(rest[..<close]))
     }

@@ -45,6 +45,14 @@ struct BrokerCommand: ParsableCommand {
     var insecure = false
 
     func run() throws {
+        // Block the signals first, before any thread starts (every thread inherits the mask, only sigwait
+        // below receives them) and before reading the configuration: a SIGHUP then must not kill the broker.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGHUP)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
         let environment = ProcessIO.environment()
         let overrides = ConfigurationOverrides(
             api: api, events: events, workers: workers, db: db, sync: sync, logLevel: logLevel, configFile: config,
@@ -64,15 +72,6 @@ struct BrokerCommand: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "agentbroker")
-
-        // Block the stop signals before any thread starts, so every thread inherits the mask
-        // and only sigwait below receives them.
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGINT)
-        sigaddset(&signals, SIGTERM)
-        sigaddset(&signals, SIGHUP)
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
 
         let broker = Broker(configuration: configuration, logger: logger)
         do {

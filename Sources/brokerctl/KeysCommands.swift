@@ -110,7 +110,7 @@ struct KeysAuthorize: ParsableCommand {
     @Option(help: "For an agent (or admin): the services it may attach for, comma-separated (dev,qa).")
     var services: String?
 
-    @Option(help: "The name the broker logs it under (default: the certificate's name, else its file name).")
+    @Option(help: "The name the broker logs it under (default: the certificate's file name, without .key).")
     var name: String?
 
     func run() throws {
@@ -123,7 +123,8 @@ struct KeysAuthorize: ParsableCommand {
         let baseName = fileName.hasSuffix(".key_secret")
             ? String(fileName.dropLast(".key_secret".count))
             : fileName.hasSuffix(".key") ? String(fileName.dropLast(".key".count)) : fileName
-        let clientName = name ?? source[metadata: "name"] ?? baseName
+        // The operator's choice (--name, else the file they passed), never the name a client wrote in its own file.
+        let clientName = name ?? baseName
         guard !clientName.isEmpty, !clientName.contains("/"), !clientName.hasPrefix(".") else {
             throw UsageError("the name '\(clientName)' cannot be a file name; give --name")
         }

@@ -1,3 +1,4 @@
+import Foundation
 import CurveCertificates
 import Testing
 import ZeroMQ
@@ -63,6 +64,19 @@ struct CurveCertificateTests {
         #expect(publicOnly.secretKey == nil && publicOnly.metadata.isEmpty)
     }
 
+    @Test("CRLF line ends load, and an error never quotes the line (it may hold a secret key)")
+    func crlfAndQuietErrors() throws {
+        let crlf = Self.czmqSecret.replacingOccurrences(of: "\n", with: "\r\n")
+        #expect(try CurveCertificate.parse(crlf).secretKey == Self.pair.secretKey)
+        let typo = "curve\n    secret-key \"\(Self.pair.secretKey.z85)\"\n"
+        #expect {
+            _ = try CurveCertificate.parse(typo)
+        } throws: { error in
+            !"\(error)".contains(Self.pair.secretKey.z85) && "\(error)".contains("line 2")
+        }
+        #expect(!"\(Self.pair)".contains(Self.pair.secretKey.z85))
+    }
+
     @Test("ours render and parse back, public and secret forms")
     func roundTrip() throws {
         let certificate = try CurveCertificate.generate(metadata: [("name", "x"), ("services", "dev,qa")])
@@ -79,7 +93,7 @@ struct CurveCertificateTests {
         ("curve\n    public-key = \"unterminated\n", "no closing"),
         ("curve\n   public-key = \"x\"\n", "multiple of 4"),
         ("curve\n        public-key = \"x\"\n", "one level at a time"),
-        ("curve\n    pub key = \"x\"\n", "not a valid name"),
+        ("curve\n    pub key = \"x\"\n", "expected 'name = value'"),
     ])
     func malformed(text: String, reason: String) {
         #expect {

@@ -133,8 +133,16 @@ final class Dispatcher {
     /// With keys: whether the key behind this message is still in the keyring. A removed key's worker is
     /// told DISCONNECT and dropped (its job queued again), so it is never given another job.
     private func authorized(_ identity: ZMQFrame, userID: String?) -> Bool {
-        guard shared.security?.keyring.identity(userID: userID) == nil else { return true }
         let key = userID.flatMap { CurveKey(z85: $0)?.shortName } ?? "(no key)"
+        // A routing id belongs to the key that said READY with it: another key that takes over the id of a
+        // dropped connection (ZMQ_ROUTING_ID) is refused, and the entry it aimed at is dropped.
+        if let registered = registry[identity], registered.userID != userID {
+            shared.deny(
+                .init(endpoint: "workers", key: key, service: registered.service, reason: "routing id of another key"))
+            detach(identity, reason: "key no longer authorized", notify: true)
+            return false
+        }
+        guard shared.security?.keyring.identity(userID: userID) == nil else { return true }
         shared.deny(.init(endpoint: "workers", key: key, service: registry[identity]?.service, reason: "key no longer authorized"))
         detach(identity, reason: "key no longer authorized", notify: true)
         return false
@@ -147,8 +155,9 @@ final class Dispatcher {
             let client = keyring.identity(userID: worker.userID)
             guard client?.mayServe(worker.service) != true else { continue }
             let reason = client == nil ? "key no longer authorized" : "service no longer in this key's services"
-            shared.deny(
-                .init(endpoint: "workers", key: client?.label ?? worker.name, service: worker.service, reason: reason))
+            // Named by the key, never by the name the worker gave itself in READY.
+            let key = client?.label ?? worker.userID.flatMap { CurveKey(z85: $0)?.shortName } ?? "(no key)"
+            shared.deny(.init(endpoint: "workers", key: key, service: worker.service, reason: reason))
             detach(worker.identity, reason: reason, notify: true)
         }
     }

@@ -57,6 +57,9 @@ final class Keyring: Sendable {
             throw CertificateError(path: directory, "cannot read the clients directory: \(String(cString: strerror(errno)))")
         }
         defer { closedir(handle) }
+        var problems: [String] = []
+        // Whoever can write here can make themselves a client: the folder and its files are the trust root.
+        if let warning = Self.looseModeWarning(directory, what: "the clients directory") { problems.append(warning) }
         var names: [String] = []
         while let entry = readdir(handle) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
@@ -65,9 +68,9 @@ final class Keyring: Sendable {
             if name.hasSuffix(".key") && !name.hasPrefix(".") { names.append(name) }
         }
         var identities: [CurveKey: ClientIdentity] = [:]
-        var problems: [String] = []
         for name in names.sorted() {
             let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            if let warning = Self.looseModeWarning(path, what: "client file") { problems.append(warning) }
             do {
                 let certificate = try CurveCertificate.load(path)
                 let identity = try ClientIdentity.from(
@@ -82,6 +85,16 @@ final class Keyring: Sendable {
             }
         }
         return (identities, problems)
+    }
+}
+
+extension Keyring {
+    /// A warning when `path` is writable by group or others.
+    static func looseModeWarning(_ path: String, what: String) -> String? {
+        var status = stat()
+        guard stat(path, &status) == 0, status.st_mode & 0o022 != 0 else { return nil }
+        return "\(what) \(path) is writable by other users (mode \(String(status.st_mode & 0o777, radix: 8))): "
+            + "whoever can write there can authorize a key; run chmod go-w \(path)"
     }
 }
 

@@ -35,7 +35,9 @@ enum ZAPHandler {
     static func run(socket: ZMQSocket, security: BrokerSecurity, shared: BrokerShared, logger: Logger) {
         var poller = ZMQPoller()
         poller.add(socket)
-        while shared.stopRequested.current == nil {
+        // Not `stopRequested`: the endpoints stay bound while the broker drains, and libzmq admits every CURVE
+        // handshake when no handler answers. The handler stops only after every other thread has ended.
+        while shared.zapStop.current == nil {
             do {
                 guard try poller.poll(timeoutMs: 100).contains(0) else { continue }
                 guard let request = try socket.receive(dontWait: true) else { continue }

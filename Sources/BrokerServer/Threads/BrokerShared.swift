@@ -22,6 +22,8 @@ final class BrokerShared: Sendable {
     let transfers = TransferRegistry()
     /// Set once when shutdown begins.
     let stopRequested = Latch<Bool>()
+    /// Set once every thread but the ZAP handler has ended: the handler answers handshakes until then.
+    let zapStop = Latch<Bool>()
     let startedAt = Timestamp.monotonicMillis()
     /// Transactions the writer committed, and the writes in them (their ratio is the group-commit batch size).
     let commits = Atomic<Int>(0)

@@ -62,9 +62,8 @@ final class WriteCommitter {
             if !replies.isEmpty { shared.outbox.post(replies) }
             if let security = shared.security {
                 let generation = security.publisherGeneration.load(ordering: .acquiring)
-                if generation != publisherGeneration {
+                if generation != publisherGeneration && rebindPublisher(shared: shared, security: security) {
                     publisherGeneration = generation
-                    rebindPublisher(shared: shared, security: security)
                 }
             }
         }
@@ -77,21 +76,20 @@ final class WriteCommitter {
     /// subscriber is disconnected: libzmq reconnects each by itself (ZMQ_RECONNECT_IVL), the ZAP handler
     /// sees its key again, and a removed key gets no further event. Events published in between are missed
     /// and replayed with `events:since`, as after any PUB loss.
-    private func rebindPublisher(shared: BrokerShared, security: BrokerSecurity) {
+    /// Returns whether the new socket is bound. On failure (another process took the port in the moment it was
+    /// free) nothing is published until a later commit binds it: each commit tries again, and says so.
+    private func rebindPublisher(shared: BrokerShared, security: BrokerSecurity) -> Bool {
         publisher.close()
-        for attempt in 1...20 {
-            do {
-                let socket = try ZMQSocket(context: context, type: .pub)
-                try socket.setHighWaterMarks(send: 100_000, receive: 1_000)
-                _ = try BindError.bind(socket, eventsEndpoint, role: "events", security: security)
-                publisher = socket
-                logger.notice("auth: events endpoint rebound; subscribers handshake again")
-                return
-            } catch {
-                // The port was released a moment ago; another bind can race it. Try again shortly.
-                if attempt == 20 { logger.critical("auth: cannot rebind the events endpoint \(eventsEndpoint): \(error)") }
-                usleep(50_000)
-            }
+        do {
+            let socket = try ZMQSocket(context: context, type: .pub)
+            try socket.setHighWaterMarks(send: 100_000, receive: 1_000)
+            _ = try BindError.bind(socket, eventsEndpoint, role: "events", security: security)
+            publisher = socket
+            logger.notice("auth: events endpoint rebound; subscribers handshake again")
+            return true
+        } catch {
+            logger.error("auth: cannot rebind the events endpoint \(eventsEndpoint) (tried again at the next commit): \(error)")
+            return false
         }
     }
 

@@ -33,8 +33,8 @@ public struct CurveKey: Sendable, Hashable, CustomStringConvertible {
     /// The first characters of the Z85 text: enough to tell keys apart in a log, too few to matter if leaked.
     public var shortName: String { String(z85.prefix(8)) }
 
-    /// Never prints the whole key: secret keys must not end up in logs by accident.
-    public var description: String { "CurveKey(\(shortName)…)" }
+    /// Prints nothing of the key: a secret key must not end up in a log by accident (`shortName` is for public keys).
+    public var description: String { "CurveKey(…)" }
 
     /// Z85's alphabet (RFC 32): digits, letters and `.-:+=^!/*?&<>()[]{}@%$#`.
     static func isZ85(_ byte: UInt8) -> Bool {
@@ -48,7 +48,9 @@ public struct CurveKey: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A CurveZMQ key pair: what a server or client needs to speak CURVE.
-public struct CurveKeyPair: Sendable, Hashable {
+public struct CurveKeyPair: Sendable, Hashable, CustomStringConvertible {
+    public var description: String { "CurveKeyPair(public \(publicKey.shortName)…, secret not shown)" }
+
     public let publicKey: CurveKey
     public let secretKey: CurveKey
 

@@ -98,12 +98,14 @@ struct SecurityProcessTests {
         try keys.authorize(norole.keys.publicKey, name: "norole", role: nil)
         let oddrole = try keys.add("oddrole", role: "admin")
         try keys.authorize(oddrole.keys.publicKey, name: "oddrole", role: "root")
+        chmod(keys.clientsDirectory, 0o777)  // anyone may write there: said at start
         let broker = try BrokerProcess()
         try broker.start(
             arguments: ["--curve-secret-key", keys.brokerSecretFile, "--curve-clients", keys.clientsDirectory],
             curve: keys.keys("admin"))
         defer { broker.stop() }
         let log = broker.log
+        #expect(log.contains("the clients directory") && log.contains("writable by other users"), "\(log)")
         for name in ["garbage.key", "short.key", "unquoted.key", "norole.key", "oddrole.key"] {
             #expect(log.contains(name) && log.contains("skipped"), "\(name) not reported: \(log)")
         }

@@ -7,18 +7,22 @@ final class RawWorker {
     let socket: ZMQSocket
 
     /// Connects to the broker's workers endpoint and, when `service` is given, says READY.
-    convenience init(_ broker: TestBroker, service: String?, name: String = "raw", curve: CurveClientKeys? = nil)
-        throws
-    {
+    convenience init(
+        _ broker: TestBroker, service: String?, name: String = "raw", curve: CurveClientKeys? = nil,
+        routingID: [UInt8]? = nil
+    ) throws {
         try self.init(
-            endpoint: broker.endpoints.workers, context: broker.context, service: service, name: name, curve: curve)
+            endpoint: broker.endpoints.workers, context: broker.context, service: service, name: name, curve: curve,
+            routingID: routingID)
     }
 
     init(
-        endpoint: String, context: ZMQContext, service: String?, name: String = "raw", curve: CurveClientKeys? = nil
+        endpoint: String, context: ZMQContext, service: String?, name: String = "raw", curve: CurveClientKeys? = nil,
+        routingID: [UInt8]? = nil
     ) throws {
         socket = try ZMQSocket(context: context, type: .dealer)
         try socket.secure(curve)
+        if let routingID { try socket.setRoutingID(routingID) }
         try socket.connect(endpoint)
         if let service {
             try send(.ready, [Array(service.utf8), JSON.object(["name": .string(name)]).serialized])
