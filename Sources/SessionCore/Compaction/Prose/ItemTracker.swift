@@ -92,6 +92,17 @@ struct ItemTracker {
         switch signal {
         case .pending:
             previous?.list = .pending
+            // "I can do the per-tier config" after "someone needs to make limits.toml per tier": the offer takes
+            // up the request, it is not another item.
+            if sentence.words.contains("can") && sentence.words.contains("i"), let open = lists[.pending],
+                open.candidates(for: words, weight: similarity.weight).contains(where: { id in
+                    guard let request = open[id] else { return false }
+                    let asked = ["someone", "somebody", "anyone", "who"].contains { request.text.lowercased().contains($0) }
+                    return asked && similar(request, item) >= Self.answeringScore
+                })
+            {
+                return true
+            }
             addUnlessKnown(item, to: .pending)
         case .unresolved:
             // "Nobody knows yet", "leaving that open": the question just asked is the open item.
@@ -110,6 +121,15 @@ struct ItemTracker {
                 addUnlessKnown(Item(text: question.text, words: words, inherited: false), to: .pending)
             } else if !pointsBack {
                 previous?.list = .pending
+                // "the macOS/XDG question is still open": a question already listed, said again.
+                if sentence.words.contains("question"), let open = lists[.pending],
+                    open.candidates(for: words, weight: similarity.weight).contains(where: { id in
+                        guard let question = open[id], question.text.hasSuffix("?") else { return false }
+                        return Set(question.words).intersection(words).count >= 2
+                    })
+                {
+                    return true
+                }
                 // "the macOS/XDG question is still open": an open question said again is the same item.
                 addUnlessKnown(
                     item, to: .pending, bar: sentence.words.contains("question") ? Self.answeringScore : nil)
