@@ -88,6 +88,12 @@ struct ItemTracker {
         if signal == .blocker, before == nil, Self.pointsBack(sentence.words), lists[.blockers]?.isEmpty == false {
             return true
         }
+        // "Illustrations remain on hold": "still" or "remain" with a word of an open blocker says it again.
+        if signal == .blocker, sentence.words.contains(where: { ["still", "remain", "remains"].contains($0) }),
+            let open = lists[.blockers], !open.candidates(for: words, weight: similarity.weight).isEmpty
+        {
+            return true
+        }
         let item = Item(text: text, words: words, inherited: false)
         switch signal {
         case .pending:
@@ -249,7 +255,10 @@ struct ItemTracker {
                 guard let other = known[id] else { continue }
                 // A blocker is said again in other words more often than a to-do: a lower bar.
                 let needed = (name == list ? bar : nil) ?? (list == .blockers ? Self.duplicateScore - 0.1 : Self.duplicateScore)
-                if other.text == item.text || similar(other, item) >= needed { return }
+                let score = similar(other, item)
+                if other.text == item.text || (score >= needed && (Self.shareEnough(other, item) || score >= 0.6)) {
+                    return
+                }
             }
             if known.id(ofText: item.text) != nil { return }
         }
@@ -257,6 +266,14 @@ struct ItemTracker {
     }
 
     private func similar(_ a: Item, _ b: Item) -> Double { similarity.score(a.words, b.words) }
+
+    /// Two items are one if they share two topic words, or all of a one-word item; sharing one word they are one
+    /// only when that word carries most of an item's weight: "slow CI" and "the CI runner is out of disk" share
+    /// "CI" and are two blockers.
+    static func shareEnough(_ a: Item, _ b: Item) -> Bool {
+        let first = Set(a.words), second = Set(b.words)
+        return first.intersection(second).count >= min(2, first.count, second.count)
+    }
 
     /// The listed item most like `report` and its score, among those that share its heaviest words.
     private func best(in list: List, like report: Item, where accept: (Item) -> Bool = { _ in true }) -> (Int, Double)? {
