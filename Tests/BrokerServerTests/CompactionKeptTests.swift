@@ -36,7 +36,7 @@ struct CompactionKeptTests {
         #expect(complete?.body["messageCount"] == 0)
     }
 
-    @Test("a session with enough in it compacts as before, and the request gets smaller")
+    @Test("a session with enough in it compacts, the request gets smaller, and prose items reach the checkpoint")
     func worthIt() throws {
         let broker = try TestBroker()
         let id = try broker.createSession()
@@ -46,9 +46,20 @@ struct CompactionKeptTests {
                 "session:addMessage",
                 ["sessionId": .string(id), "role": index % 2 == 0 ? "user" : "assistant", "content": .string(text)])
         }
+        let prose = [
+            "Let's go with PostgreSQL for the shared store.", "I still need to write the migration guide.",
+            "The deploy is blocked until ops hands us the staging API key.",
+        ]
+        for content in prose {
+            try broker.call("session:addMessage", ["sessionId": .string(id), "role": "user", "content": .string(content)])
+        }
         let before = try #require(try broker.call("session:get", ["sessionId": .string(id)])["requestTokens"]?.intValue)
         let result = try broker.client(timeoutMs: 30_000).call("session:compact", ["sessionId": .string(id)])
-        #expect(result["archivedCount"] == 6)
+        #expect(result["archivedCount"] == 9)
         #expect((result["tokensAfter"]?.intValue ?? .max) < before)
+        let checkpoint = try broker.call("session:getCheckpoint", ["sessionId": .string(id)])
+        #expect(checkpoint["decisions"]?.arrayValue?.first?.stringValue?.contains("PostgreSQL") == true)
+        #expect(checkpoint["pending"]?.arrayValue?.first?.stringValue?.contains("migration guide") == true)
+        #expect(checkpoint["blockers"]?.arrayValue?.first?.stringValue?.contains("staging API key") == true)
     }
 }

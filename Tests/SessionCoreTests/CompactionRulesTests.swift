@@ -144,3 +144,25 @@ extension SessionRecord {
             createdAt: 0, updatedAt: 0)
     }
 }
+
+@Suite("Compaction prompt")
+struct CompactionPromptTests {
+    @Test("a model's prompt carries the items the rules found, before the messages")
+    func promptCarriesHints() {
+        let messages = [
+            StoredMessage(seq: 1, role: "user", content: "We decided to use PostgreSQL for the shared store."),
+            StoredMessage(seq: 2, role: "assistant", content: "I still need to write the migration guide."),
+        ]
+        let input = SummaryInput(checkpoint: Checkpoint(), messages: messages)
+        let hints = EmbeddedSummarizer().items(input)
+        #expect(hints.decisions.count == 1 && hints.pending.count == 1)
+        let prompt = CompactionPrompt.user(input, hints: hints)
+        let section = try? #require(prompt.range(of: "# Items found by rules"))
+        #expect(section != nil)
+        #expect(prompt.contains("PostgreSQL for the shared store") && prompt.contains("write the migration guide"))
+        if let section, let messagesHeading = prompt.range(of: "# Messages to fold in") {
+            #expect(section.lowerBound < messagesHeading.lowerBound)
+        }
+        #expect(!CompactionPrompt.user(input).contains("# Items found by rules"))
+    }
+}
