@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "ModelProvidersTests", dependencies: ["ModelProviders"], swiftSettings: strict),
         .testTarget(name: "BrokerProtocolTests", dependencies: ["BrokerProtocol"], swiftSettings: strict),
         .testTarget(
-            name: "SessionCoreTests", dependencies: ["SessionCore"], resources: [.copy("Fixtures/compaction-eval")],
+            name: "SessionCoreTests", dependencies: ["SessionCore"], resources: [.copy("Fixtures/compaction-eval"), .copy("Fixtures/compaction-eval-holdout")],
             swiftSettings: strict),
         .testTarget(
             name: "BrokerServerTests",

@@ -14,8 +14,37 @@ struct CompactionEvaluationTests {
 
     @Test("embedded summarizer: recall at least 90% and precision at least 80% for decisions, open items, blockers")
     func evaluate() throws {
-        let set = try EvaluationSet.load()
+        let set = try EvaluationSet.load("compaction-eval")
         #expect(set.conversations.count >= 30)
+        let (scores, details) = Self.run(set)
+        Self.report("compaction evaluation (the set the rules were tuned on)", set, scores, details)
+        for kind in ["decisions", "pending", "blockers"] {
+            let score = scores[kind] ?? Score()
+            #expect(score.recall >= 0.9, "\(kind) recall \(percent(score.recall))")
+            #expect(score.precision >= 0.8, "\(kind) precision \(percent(score.precision))")
+        }
+    }
+
+    /// Conversations written after the rules were tuned and never used to tune them: how the rules do on text
+    /// they have not seen. The targets are not met there (spec 18.4.3 gives the figures); the floor only catches
+    /// a collapse: recall 25%, precision 50%.
+    @Test("embedded summarizer on the held-out set: figures printed, a floor against collapse")
+    func evaluateHeldOut() throws {
+        var set = try EvaluationSet.load("compaction-eval-holdout")
+        set.chatter = try EvaluationSet.load("compaction-eval").chatter
+        #expect(set.conversations.count >= 10)
+        let (scores, details) = Self.run(set)
+        Self.report("compaction evaluation, held out", set, scores, details)
+        for kind in ["decisions", "pending", "blockers"] {
+            let score = scores[kind] ?? Score()
+            #expect(
+                score.recall >= 0.25 && score.precision >= 0.5,
+                "\(kind): \(percent(score.recall)) / \(percent(score.precision))")
+        }
+    }
+
+    /// Pads each conversation, compacts it in slices carrying the checkpoint forward, and scores the last one.
+    static func run(_ set: EvaluationSet) -> ([String: Score], String) {
         var scores: [String: Score] = [:]
         var details = ""
         let trace = ProcessInfo.processInfo.environment["COMPACTION_EVAL_TRACE"]
@@ -31,12 +60,12 @@ struct CompactionEvaluationTests {
             }
             var checkpoint = Checkpoint()
             var seq: Int64 = 1
-            for start in stride(from: 0, to: messages.count, by: Self.slice) {
-                let slice = messages[start..<min(messages.count, start + Self.slice)].map { message -> StoredMessage in
+            for start in stride(from: 0, to: messages.count, by: slice) {
+                let part = messages[start..<min(messages.count, start + slice)].map { message -> StoredMessage in
                     defer { seq += 1 }
                     return StoredMessage(seq: seq, role: message.role, content: message.content)
                 }
-                let next = EmbeddedSummarizer().summarize(SummaryInput(checkpoint: checkpoint, messages: slice))
+                let next = EmbeddedSummarizer().summarize(SummaryInput(checkpoint: checkpoint, messages: part))
                 #expect(CheckpointGuard.missingItems(old: checkpoint, new: next).isEmpty, "\(conversation.name)")
                 checkpoint = next
             }
@@ -49,8 +78,8 @@ struct CompactionEvaluationTests {
                 }
             }
             let predicted = [
-                "decisions": checkpoint.decisions, "pending": checkpoint.pending, "blockers": checkpoint.blockers,
-                "completed": checkpoint.completed,
+                ("decisions", checkpoint.decisions), ("pending", checkpoint.pending),
+                ("blockers", checkpoint.blockers), ("completed", checkpoint.completed),
             ]
             for (kind, items) in predicted {
                 let labels = conversation.expected[kind] ?? []
@@ -59,7 +88,9 @@ struct CompactionEvaluationTests {
                     // The labels list a blocked to-do once, as its blocker (Fixtures/compaction-eval/README.md):
                     // the same to-do under pending is neither right nor wrong.
                     let blockers = conversation.expected["blockers"] ?? []
-                    scored = items.filter { item in !blockers.contains { $0.matches(item) } || labels.contains { $0.matches(item) } }
+                    scored = items.filter { item in
+                        !blockers.contains { $0.matches(item) } || labels.contains { $0.matches(item) }
+                    }
                 }
                 let result = Score.of(items: scored, labels: labels)
                 scores[kind, default: Score()].add(result)
@@ -70,22 +101,22 @@ struct CompactionEvaluationTests {
                 }
             }
         }
+        return (scores, details)
+    }
+
+    static func report(_ title: String, _ set: EvaluationSet, _ scores: [String: Score], _ details: String) {
         if ProcessInfo.processInfo.environment["COMPACTION_EVAL_VERBOSE"] != nil { print(details) }
-        print("compaction evaluation: \(set.conversations.count) conversations, \(set.messageCount) messages")
+        print("\(title): \(set.conversations.count) conversations, \(set.messageCount) messages")
         for kind in ["decisions", "pending", "blockers", "completed"] {
             let score = scores[kind] ?? Score()
             print(
                 "  \(kind): recall \(percent(score.recall)) (\(score.found)/\(score.labels)), "
                     + "precision \(percent(score.precision)) (\(score.correct)/\(score.predicted))")
         }
-        for kind in ["decisions", "pending", "blockers"] {
-            let score = scores[kind] ?? Score()
-            #expect(score.recall >= 0.9, "\(kind) recall \(percent(score.recall))\(details)")
-            #expect(score.precision >= 0.8, "\(kind) precision \(percent(score.precision))")
-        }
     }
 
-    func percent(_ value: Double) -> String { String(format: "%.1f%%", value * 100) }
+    func percent(_ value: Double) -> String { Self.percent(value) }
+    static func percent(_ value: Double) -> String { String(format: "%.1f%%", value * 100) }
 }
 
 /// Found and predicted counts for one kind.
@@ -166,8 +197,8 @@ struct EvaluationSet {
     var chatter: [Message] = []
     var messageCount: Int { conversations.reduce(0) { $0 + $1.messages.count + $1.padding } }
 
-    static func load() throws -> EvaluationSet {
-        let folder = try #require(Bundle.module.url(forResource: "compaction-eval", withExtension: nil))
+    static func load(_ name: String) throws -> EvaluationSet {
+        let folder = try #require(Bundle.module.url(forResource: name, withExtension: nil))
         var set = EvaluationSet()
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
         for file in files where file.hasSuffix(".json") {
