@@ -157,6 +157,9 @@ enum ItemCues {
         "on hold", "gated on|by", "depends on|upon", "dependent on", "need|needs access", "no access", "don't|doesn't have access",
         "lack|lacks access", "pending approval|review|sign-off|signoff", "can't|cannot move forward",
         "parked on|behind|until", "stuck behind", "frozen until", "hold * until", "gate|gates the|our|this",
+        "waiting to hear", "no response|reply|word from", "haven't|hasn't heard back", "still no word|reply|response",
+        "hasn't|haven't replied|responded|answered", "dependency on", "prerequisite", "not possible until|without",
+        "bloccato|bloccati|bloccata", "in attesa di", "aspettiamo", "finché non",
         "held hostage", "blockiert", "warten auf", "warten noch auf", "wartet auf", "bloqué|bloqués|bloquée|bloquées",
         "en attente", "bloqueado|bloqueados", "esperando", "no podemos", "tant que",
     ])
@@ -190,7 +193,10 @@ enum ItemCues {
     static let strongDecision = PhraseSet([
         "decided|decision|decisions", "we|i|team|everyone|all|we've|i've agreed", "we|i have agreed", "have all agreed", "agreed to|on|that",
         "settled on|it", "final call|decision|answer", "signed off on", "approved the|using", "ruled out",
-        "right call|choice", "the call is", "is|are a release blocker", "i think|reckon we should", "i'm|i am against|for it", "we're|we are against",
+        "right call|choice", "the call is", "is|are a release blocker", "consensus is|was", "going forward",
+        "way to go", "way forward", "no to", "it was agreed|decided", "we've|we have settled|decided|chosen",
+        "festgelegt", "vereinbart", "wir bleiben bei", "on reste sur", "convenu", "retenu", "acordamos",
+        "abbiamo deciso", "si è deciso", "decidiamo", "confermato", "approvato", "andiamo con", "useremo", "i think|reckon we should", "i'm|i am against|for it", "we're|we are against",
         "don't|dont think we should", "do not think we should", "go ahead with|and", "descoped|de-scoped|deprioritised|deprioritized",
         "entschieden", "beschlossen", "décidé|décidée|validé|validée|validated", "d'accord", "einverstanden",
         "decidimos|decidido|decidida", "de acuerdo",
@@ -210,6 +216,8 @@ enum ItemCues {
         "the plan is", "plan is to", "we're|we are using|adopting|keeping|switching|moving|standardising|standardizing",
         "switch|switching to", "moving to", "use * instead", "we reckon we'll",
         "moves|moved from", "we're|we are going to", "let's|lets not", "is|are out", "we're|we are not", "for now",
+        "we're|we are dropping|removing|killing|sunsetting|deprecating|keeping|retiring", "the plan",
+        "will be deprecated|removed|dropped|retired|replaced|kept|frozen",
         "not now",
         "nehmen wir", "on part sur", "on garde", "nous gardons", "wir behalten|nehmen", "vamos con|a usar",
         "seguimos con", "nos quedamos con",
@@ -238,6 +246,7 @@ enum ItemCues {
         "need|needs to", "have|has to", "must", "got to", "gotta", "still need|have", "we|i need|just a|an|the|some|more",
         "ought to", "make sure", "don't|do forget", "remember to", "will need", "we'll|i'll need", "yet to",
         "muss|müssen", "il faut", "hay que", "tenemos que", "tengo|tiene que", "je dois", "on doit", "nous devons",
+        "dobbiamo", "bisogna", "devo", "da fare", "on my list|plate", "needs|need to be",
         "need|needs someone|somebody to",
     ])
 
@@ -392,7 +401,8 @@ enum ItemCues {
         "regenerated", "regen'd", "rebased", "retried", "rerun", "reran", "recreated", "rotated", "unblocked",
         "erledigt", "fertig", "gemergt", "gebaut", "gepusht", "aufgeräumt", "migriert", "aktualisiert", "behoben",
         "terminé", "fini", "corrigé", "migré", "déployé", "livré", "terminado", "arreglado", "hecho", "probado",
-        "desplegado", "terminada", "hecha", "freigeschaltet", "aktiviert", "eingerichtet", "activé", "activée",
+        "desplegado", "terminada", "hecha", "fatto", "completato", "risolto", "sistemato", "rilasciato", "deployato",
+        "configurato", "aggiornato", "freigeschaltet", "aktiviert", "eingerichtet", "activé", "activée",
         "activado", "habilitado", "enabled", "granted",
     ]
 
@@ -413,6 +423,7 @@ enum ItemCues {
     /// Ways of saying something is over: "went through", "is gone", "went live".
     static let finished = PhraseSet([
         "went through|live|out", "is|are gone", "is|are deleted|dropped|retired|paused", "got merged|shipped|deployed",
+        "wrapped up", "closed out", "ticked|checked off", "all set", "è fatto|pronto", "sono pronti",
     ])
 
     static let negations: Set<String> = [

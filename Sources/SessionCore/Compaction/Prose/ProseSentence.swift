@@ -24,6 +24,8 @@ enum ItemMarker: Sendable, Equatable {
         ("done:", .completed), ("completed:", .completed), ("fixed:", .completed), ("[x]", .completed),
         ("todo:", .pending), ("to do:", .pending), ("pending:", .pending), ("next:", .pending), ("[ ]", .pending),
         ("action item:", .pending), ("open question:", .pending), ("question:", .pending), ("tbd:", .pending),
+        ("action:", .pending), ("follow-up:", .pending), ("next up:", .pending), ("agreed:", .decision),
+        ("approved:", .decision), ("shipped:", .completed), ("merged:", .completed),
         ("decision:", .decision), ("decided:", .decision), ("blocker:", .blocker), ("blocked:", .blocker),
         ("resolved:", .resolved), ("unblocked:", .resolved),
     ]
