@@ -121,7 +121,10 @@ let package = Package(
         .testTarget(name: "ModelProvidersTests", dependencies: ["ModelProviders"], swiftSettings: strict),
         .testTarget(name: "BrokerProtocolTests", dependencies: ["BrokerProtocol"], swiftSettings: strict),
         .testTarget(
-            name: "SessionCoreTests", dependencies: ["SessionCore"], resources: [.copy("Fixtures/compaction-eval"), .copy("Fixtures/compaction-eval-holdout")],
+            name: "SessionCoreTests", dependencies: ["SessionCore"], resources: [
+                .copy("Fixtures/compaction-eval"), .copy("Fixtures/compaction-eval-holdout"),
+                .copy("Fixtures/compaction-eval-dev2"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "BrokerServerTests",

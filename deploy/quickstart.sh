@@ -29,6 +29,11 @@ run session checkpoint "$session" --pending "add --verbose flag" --pending "writ
 run session messages "$session"
 run session request "$session" --message "What is next?" --preview
 run session add "$session" --role assistant "DONE: add --verbose flag. TODO: document --verbose in the README"
+run session add "$session" --role assistant "I ran the suite and all 41 tests pass. The flag is parsed in \
+Options.swift, debug lines go to stderr through the logger, and the new test checks both -v and --verbose. \
+We decided to keep the normal output unchanged, so scripts that parse it keep working."
+run session add "$session" --role user "Good. Let's keep the default log level at warning. The README section \
+can wait until the release notes are drafted; I'm blocked on the changelog template from the docs team anyway."
 run session compact "$session" --dry-run
 run session compact "$session"
 run checkpoint show "$session"

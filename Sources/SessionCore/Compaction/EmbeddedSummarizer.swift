@@ -79,10 +79,14 @@ public struct EmbeddedSummarizer: Summarizer {
         let counts = Role.allCases.compactMap { role in byRole[role.rawValue].map { "\($0) \(role.rawValue)" } }
         var text = "Messages \(first.seq)-\(last.seq) (\(counts.joined(separator: ", "))) were compacted."
         var tokens = counter.count(text)
+        // A summary worth having is much smaller than what it replaces: highlights take at most a quarter of the
+        // messages' tokens (and never less room than a few lines), so compacting a small session still pays.
+        let replaced = Int(messages.reduce(Int64(0)) { $0 + $1.tokens })
+        let budget = min(Self.maxParagraphTokens, max(60, replaced / 4))
         for sentence in highlights {
             let line = "\n- \(sentence.role): " + Self.clipped(sentence.text, to: Self.highlightCharacters)
             let cost = counter.count(line)
-            guard tokens + cost <= Self.maxParagraphTokens else { break }
+            guard tokens + cost <= budget else { break }
             text += line
             tokens += cost
         }
