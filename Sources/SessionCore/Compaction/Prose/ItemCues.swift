@@ -83,6 +83,11 @@ enum ItemCues {
         // A leading "if" makes the rest conditional: "if people agree I'll turn this into an RFC".
         let tentative = proposals.contains(words) || words.first == "if"
         if answers.firstMatch(in: words).map({ $0.start <= 1 }) == true { return .answer }
+        // "Yes. Sniff the delimiter and fall back to comma": an answer that says what to do.
+        if ["yes", "no", "yep", "nope"].contains(words[0]) && words.count >= 5 && !sentence.text.lowercased().hasPrefix("no,")
+        {
+            return .answer
+        }
         // "I'll stream rows into the writer instead of loading whole sessions": an approach chosen over another.
         if futureWork(words) && approachChosen.contains(words) { return .decision }
         if strongDecision.contains(words) || negativeDecision.contains(words) || words.prefix(3).contains("agreed") {
@@ -127,6 +132,7 @@ enum ItemCues {
         "anyone has decided", "hasn't|has not been decided|answered|settled", "never answered", "unresolved",
         "nadie lo sabe", "nadie sabe", "personne ne sait", "on ne sait pas", "weiß niemand", "keiner weiß",
         "noch offen", "toujours ouvert", "question ouverte", "pregunta abierta", "not decided|decide",
+        "nobody|no-one|no_one has decided|answered", "nobody's decided",
         "don't|not decide", "undecided",
     ])
 
@@ -183,7 +189,7 @@ enum ItemCues {
         "what if", "how about", "maybe|perhaps|possibly", "we could|might", "i could|might", "could we|i",
         "i wonder", "wondering", "suppose|supposing", "might be worth", "would it", "shall we", "should we",
         "i propose|suggest", "my proposal|suggestion", "proposal", "alternatively", "one option|idea",
-        "thinking about|of", "considering", "consider", "do we", "are we", "not sure", "i'm|i am not sure",
+        "thinking about|of", "considering", "consider", "do we", "are we", "not sure", "i'm|i_am not sure",
         "hypothetically", "vielleicht", "peut-être", "quizás|quizá", "someone floated|suggested|proposed",
         "suggested|proposed|floated we|that|using|moving|buying|switching",
         "somebody floated|suggested|proposed", "was floated|suggested|proposed",
@@ -194,9 +200,9 @@ enum ItemCues {
         "decided|decision|decisions", "we|i|team|everyone|all|we've|i've agreed", "we|i have agreed", "have all agreed", "agreed to|on|that",
         "settled on|it", "final call|decision|answer", "signed off on", "approved the|using", "ruled out",
         "right call|choice", "the call is", "is|are a release blocker", "consensus is|was", "going forward",
-        "way to go", "way forward", "no to", "it was agreed|decided", "we've|we have settled|decided|chosen",
+        "way to go", "way forward", "no to", "is|are the way", "it was agreed|decided", "we've|we_have settled|decided|chosen",
         "festgelegt", "vereinbart", "wir bleiben bei", "on reste sur", "convenu", "retenu", "acordamos",
-        "abbiamo deciso", "si è deciso", "decidiamo", "confermato", "approvato", "andiamo con", "useremo", "i think|reckon we should", "i'm|i am against|for it", "we're|we are against",
+        "abbiamo deciso", "si è deciso", "decidiamo", "confermato", "approvato", "andiamo con", "useremo", "i think|reckon we should", "i'm|i_am against|for it", "we're|we_are against",
         "don't|dont think we should", "do not think we should", "go ahead with|and", "descoped|de-scoped|deprioritised|deprioritized",
         "entschieden", "beschlossen", "décidé|décidée|validé|validée|validated", "d'accord", "einverstanden",
         "decidimos|decidido|decidida", "de acuerdo",
@@ -213,10 +219,10 @@ enum ItemCues {
         "i'll use|adopt|keep|stick", "not going to", "are not|aren't going to",
         "we|i will use|adopt|keep|stick|switch|stay|standardise|standardize|target|go|honour|honor|support", "opted|opting for|to",
         "chose|chosen|picked|selected", "standardise|standardize|standardising|standardizing on", "stick|sticking with",
-        "the plan is", "plan is to", "we're|we are using|adopting|keeping|switching|moving|standardising|standardizing",
+        "the plan is", "plan is to", "we're|we_are using|adopting|keeping|switching|moving|standardising|standardizing",
         "switch|switching to", "moving to", "use * instead", "we reckon we'll",
-        "moves|moved from", "we're|we are going to", "let's|lets not", "is|are out", "we're|we are not", "for now",
-        "we're|we are dropping|removing|killing|sunsetting|deprecating|keeping|retiring", "the plan",
+        "moves|moved from", "we're|we_are going to", "let's|lets not", "is|are out", "we're|we_are not", "for now",
+        "we're|we_are dropping|removing|killing|sunsetting|deprecating|keeping|retiring", "the plan",
         "will be deprecated|removed|dropped|retired|replaced|kept|frozen",
         "not now",
         "nehmen wir", "on part sur", "on garde", "nous gardons", "wir behalten|nehmen", "vamos con|a usar",
@@ -254,7 +260,7 @@ enum ItemCues {
         "action item|items", "next step is|will", "next steps are", "follow-up|followup ticket|task|issue|item|pr", "i'd|we'd like a|an|the|to",
         "need|needs to", "have|has to", "must", "got to", "gotta", "still need|have", "we|you|someone|somebody should", "ought to",
         "remains|remain to", "yet to", "make sure", "don't|do forget", "remember to", "please",
-        "i'm|i am going to", "plan|planning|intend|intending to", "want|wants to", "outstanding", "remaining", "left to",
+        "i'm|i_am going to", "plan|planning|intend|intending to", "want|wants to", "outstanding", "remaining", "left to",
         "still missing|outstanding|pending|open", "we'll|i'll need", "is|are missing", "still|left to do",
         "muss|müssen", "il faut", "à faire", "hay que", "tenemos que", "pendiente", "falta|faltan",
     ])
@@ -275,7 +281,7 @@ enum ItemCues {
     /// "Reads that must see their writes": a property of something, not work.
     static let relativeMust = PhraseSet(["that|which|who must"])
 
-    static let againstIt = PhraseSet(["i'm|i am|we're|we are against it|that|this", "i'm|i am|we're|we are against"])
+    static let againstIt = PhraseSet(["i'm|i_am|we're|we_are against"])
 
     static let answers = PhraseSet(["i'd|we'd say no|yes", "the answer is|was no|yes", "short answer no|yes"])
 

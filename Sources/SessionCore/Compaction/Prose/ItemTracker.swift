@@ -144,9 +144,15 @@ struct ItemTracker {
             }
         case .decision:
             // "Agreed on all of that" says yes to something, not what: no item. "We decided not to use Kafka" does.
+            // "Fail that row and import the rest. Final answer.": the sentence before says what.
             let topic = ItemText.topicWords(sentence.words).count
             let deictic = sentence.words.contains { ["that", "this", "it", "both", "all", "those"].contains($0) }
-            guard topic >= 2 || (topic == 1 && !deictic) || sentence.marker != nil else { return false }
+            if topic < 2, let before, before.list == nil, ItemText.topicWords(before.sentence.words).count >= 2 {
+                text = ItemText.itemText(before.sentence.text + ". " + sentence.text, limit: itemLimit)
+                words += ItemText.contentWords(before.sentence.words)
+            } else {
+                guard topic >= 2 || (topic == 1 && !deictic) || sentence.marker != nil else { return false }
+            }
             previous?.list = .decisions
             // "We decided not to use Kafka. We're going with NATS." One choice told in two sentences: one item.
             if before?.list == .decisions, let id = lists[.decisions]?.lastID, let last = lists[.decisions]?[id],
@@ -156,10 +162,11 @@ struct ItemTracker {
                 lists[.decisions]?.replace(id, with: Item(text: joined, words: last.words + words, inherited: false))
                 return true
             }
-            close(by: item, in: .pending, onlyQuestions: true, note: "answered", score: Self.answeringScore)
+            let decision = Item(text: text, words: words, inherited: false)
+            close(by: decision, in: .pending, onlyQuestions: true, note: "answered", score: Self.answeringScore)
             // "We should drop the i686 build" then "agreed, i686 goes in 2.4": the proposal is now the decision.
-            settle(by: item)
-            addUnlessKnown(item, to: .decisions)
+            settle(by: decision)
+            addUnlessKnown(decision, to: .decisions)
         case .answer:
             guard let question = lastQuestion, sentence.message - question.message <= Self.questionReach else { return false }
             let joined = ItemText.itemText(question.text + " " + sentence.text, limit: itemLimit)

@@ -1,4 +1,5 @@
-/// Cue phrases over a sentence's words: each slot lists its alternatives (`we|i`), `*` is any one word.
+/// Cue phrases over a sentence's words: each slot lists its alternatives (`we|i`), `*` is any one word, and
+/// `_` joins the words of a longer alternative (`we're|we_are keeping` is "we're keeping" or "we are keeping").
 ///
 /// Phrases are indexed by the alternatives of their first slot, so a sentence
 /// is checked in one pass over its words whatever the number of phrases.
@@ -12,7 +13,7 @@ struct PhraseSet: Sendable {
 
     /// `patterns` such as `"we|i decided to|on|against"` or `"let's go with"`.
     init(_ patterns: [String]) {
-        for pattern in patterns {
+        for pattern in patterns.flatMap(Self.expanded) {
             let slots: [Set<String>?] = pattern.split(separator: " ").map { slot in
                 slot == "*" ? nil : Set(slot.split(separator: "|").map(String.init))
             }
@@ -23,6 +24,22 @@ struct PhraseSet: Sendable {
                 anyFirst.append(phrase)
             }
         }
+    }
+
+    /// A pattern whose alternatives join words with `_`, as plain patterns: "we're|we_are keeping" gives
+    /// "we're keeping" and "we are keeping".
+    static func expanded(_ pattern: String) -> [String] {
+        var results = [""]
+        for slot in pattern.split(separator: " ") {
+            let alternatives = slot.split(separator: "|").map(String.init)
+            let single = alternatives.filter { !$0.contains("_") }
+            let multi = alternatives.filter { $0.contains("_") }.map { $0.replacingUnderscores() }
+            var options: [String] = []
+            if !single.isEmpty { options.append(single.joined(separator: "|")) }
+            options += multi
+            results = results.flatMap { prefix in options.map { prefix.isEmpty ? $0 : prefix + " " + $0 } }
+        }
+        return results
     }
 
     /// The index just past the first match at or after `from`, or nil.
@@ -46,4 +63,8 @@ struct PhraseSet: Sendable {
         }
         return true
     }
+}
+
+extension String {
+    fileprivate func replacingUnderscores() -> String { String(map { $0 == "_" ? " " : $0 }) }
 }

@@ -173,6 +173,24 @@ enum ProseSplitter {
     /// Drops a speaker or topic label at the start of a chat line: "dana: ", "d: ", "re rollout: ", "cho — ".
     /// Markers ("TODO:") and anything longer than two words before the colon stay.
     static func stripSpeaker(_ line: Substring) -> Substring {
+        var line = line
+        // "[09:12] priya: …", "09:12 priya: …": a time stamp first.
+        if line.hasPrefix("["), let close = line.prefix(12).firstIndex(of: "]"),
+            line[..<close].contains(":"), line[..<close].contains(where: \.isNumber)
+        {
+            line = line[line.index(after: close)...].drop { $0 == " " }
+        } else if let space = line.prefix(9).firstIndex(of: " "), line[..<space].contains(":"),
+            line[..<space].allSatisfy({ $0.isNumber || $0 == ":" })
+        {
+            line = line[line.index(after: space)...].drop { $0 == " " }
+        }
+        // "@oskar (review) …", "@nadia-k Good point": a handle, and a role in parentheses after it.
+        if line.hasPrefix("@"), let space = line.firstIndex(of: " ") {
+            line = line[line.index(after: space)...].drop { $0 == " " }
+            if line.hasPrefix("("), let close = line.prefix(24).firstIndex(of: ")") {
+                line = line[line.index(after: close)...].drop { $0 == " " || $0 == ":" }
+            }
+        }
         guard let colon = line.prefix(24).firstIndex(where: { $0 == ":" || $0 == "—" }) else { return line }
         let label = line[..<colon].split(separator: " ")
         guard !label.isEmpty, label.count <= 2, label.allSatisfy({ $0.allSatisfy { $0.isLetter || $0 == "@" || $0 == "-" } })
