@@ -93,6 +93,12 @@ enum ItemCues {
         if strongDecision.contains(words) || negativeDecision.contains(words) || words.prefix(3).contains("agreed") {
             return reversing.contains(words) ? .reversal : .decision
         }
+        // "keeping 7 daily, 4 weekly going forward", "dropping the offline mode": a choice, subject left out.
+        if ["keeping", "dropping", "sticking", "switching", "standardising", "standardizing"].contains(words[0]) && !tentative
+            && ItemText.topicWords(words).count >= 2
+        {
+            return .decision
+        }
         // "Protobuf it is": the choice said last. "No Rust rewrite", "no more big-bang deploys": a choice not to.
         let settled =
             words.suffix(2) == ["it", "is"] || words.suffix(2) == ["it's", "settled"]
@@ -200,7 +206,7 @@ enum ItemCues {
         "decided|decision|decisions", "we|i|team|everyone|all|we've|i've agreed", "we|i have agreed", "have all agreed", "agreed to|on|that",
         "settled on|it", "final call|decision|answer", "signed off on", "approved the|using", "ruled out",
         "right call|choice", "the call is", "is|are a release blocker", "consensus is|was", "going forward",
-        "way to go", "way forward", "no to", "is|are the way", "it was agreed|decided", "we've|we_have settled|decided|chosen",
+        "way to go", "way forward", "no to", "is|are the way", "going fwd", "stays|stay on|with", "it was agreed|decided", "we've|we_have settled|decided|chosen",
         "festgelegt", "vereinbart", "wir bleiben bei", "on reste sur", "convenu", "retenu", "acordamos",
         "abbiamo deciso", "si è deciso", "decidiamo", "confermato", "approvato", "andiamo con", "useremo", "i think|reckon we should", "i'm|i_am against|for it", "we're|we_are against",
         "don't|dont think we should", "do not think we should", "go ahead with|and", "descoped|de-scoped|deprioritised|deprioritized",

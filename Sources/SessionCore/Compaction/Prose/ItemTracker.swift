@@ -168,7 +168,10 @@ struct ItemTracker {
             settle(by: decision)
             addUnlessKnown(decision, to: .decisions)
         case .answer:
-            guard let question = lastQuestion, sentence.message - question.message <= Self.questionReach else { return false }
+            // "yes. 72h fine" after "add the prune to cron on all runners?": the question says what was decided.
+            guard let question = lastQuestion, sentence.message - question.message <= Self.questionReach else {
+                return false
+            }
             let joined = ItemText.itemText(question.text + " " + sentence.text, limit: itemLimit)
             let answered = Item(text: joined, words: words + ItemText.contentWords(Words.of(question.text)), inherited: false)
             close(by: answered, in: .pending, onlyQuestions: true, note: "answered", score: Self.answeringScore)
