@@ -166,3 +166,27 @@ struct CompactionPromptTests {
         #expect(!CompactionPrompt.user(input).contains("# Items found by rules"))
     }
 }
+
+@Suite("Compaction rules: what the guard holds")
+struct CompactionGuardTests {
+    @Test("a checkpoint decision reversed twice is still quoted by the decision that stands")
+    func reversalChain() {
+        let old = Checkpoint(decisions: ["use PostgreSQL for the shared store"])
+        let messages = [
+            StoredMessage(seq: 1, role: "user", content: "Scratch that, we'll use SQLite for the shared store after all."),
+            StoredMessage(seq: 2, role: "user", content: "Scratch that, we'll use DuckDB for the shared store after all."),
+        ]
+        let next = EmbeddedSummarizer().summarize(SummaryInput(checkpoint: old, messages: messages))
+        #expect(next.decisions.count == 1)
+        #expect(next.decisions.first?.contains("DuckDB") == true)
+        #expect(next.decisions.first?.hasSuffix("(replaces: use PostgreSQL for the shared store)") == true)
+        #expect(CheckpointGuard.missingItems(old: old, new: next).isEmpty)
+    }
+
+    @Test("the guard does not count an item as kept because a longer one contains its words")
+    func containmentIsNotKeeping() {
+        let old = Checkpoint(pending: ["Fix CI"])
+        #expect(CheckpointGuard.missingItems(old: old, new: Checkpoint(pending: ["Fix CI flakiness on macOS"])) == ["Fix CI"])
+        #expect(CheckpointGuard.missingItems(old: old, new: Checkpoint(completed: ["Fix CI (answered)"])).isEmpty)
+    }
+}

@@ -52,11 +52,14 @@ final class Compactor {
 
     private func handle(_ job: CompactionJob) {
         let started = Timestamp.monotonicMillis()
-        if case .auto = job.kind, let kept = keptAt[job.sessionId],
-            started - kept < settings.policy.cooldownMillis
-        {
-            return finish(job, .success([]))  // tried a moment ago and it would not have helped
+        if let kept = keptAt[job.sessionId] {
+            if started - kept >= settings.policy.cooldownMillis {
+                keptAt[job.sessionId] = nil
+            } else if case .auto = job.kind {
+                return finish(job, .success([]))  // tried a moment ago and it would not have helped
+            }
         }
+        if keptAt.count > 10_000 { keptAt = keptAt.filter { started - $0.value < settings.policy.cooldownMillis } }
         let plan: CompactionPlan
         do throws(RPCError) {
             if let requestId = job.requestId,
@@ -138,6 +141,8 @@ final class Compactor {
 
     /// The session's request tokens if `checkpoint` replaced the archived messages.
     private func projectedTokens(_ plan: CompactionPlan, _ checkpoint: Checkpoint) -> Int64 {
+        var checkpoint = checkpoint
+        checkpoint.version = plan.session.checkpointVersion + 1  // the version the writer stores, as it renders
         var after = plan.session
         after.activeCount -= Int64(plan.archived.count)
         after.activePromptTokens -= plan.archivedPromptTokens

@@ -39,6 +39,16 @@ public struct EmbeddedSummarizer: Summarizer {
             pending: lists.texts(.pending), decisions: lists.texts(.decisions), blockers: lists.texts(.blockers))
         next.summary = boundedSummary(
             previous: input.checkpoint.summary, adding: paragraph(input.messages, highlights: highlights))
+        // Nothing is silently lost: an old item the rules dropped by mistake goes back to the list it was in.
+        for item in CheckpointGuard.missingItems(old: input.checkpoint, new: next) {
+            if input.checkpoint.pending.contains(item) {
+                next.pending.append(item)
+            } else if input.checkpoint.decisions.contains(item) {
+                next.decisions.append(item)
+            } else {
+                next.blockers.append(item)
+            }
+        }
         return next
     }
 

@@ -36,9 +36,12 @@ public enum CheckpointGuard {
     public static func missingItems(old: Checkpoint, new: Checkpoint) -> [String] {
         let newItems = (new.completed + new.pending + new.decisions + new.blockers).map(normalized)
         let kept = Set(newItems)
+        // Kept: the same text; moved with a note ("x (answered)", "x (cleared)"); or quoted by the decision that
+        // replaced it ("… (replaces: x)"). A longer item that merely contains the text does not count.
         return (old.pending + old.decisions + old.blockers).filter { item in
             let text = normalized(item)
-            return !kept.contains(text) && !newItems.contains { $0.contains(text) }
+            if kept.contains(text) { return false }
+            return !newItems.contains { $0.hasPrefix(text + " (") || $0.contains("(replaces: " + text + ")") }
         }
     }
 

@@ -134,8 +134,8 @@ enum ItemCues {
         "still undecided", "undecided", "haven't decided|settled", "have not decided", "need to decide|figure",
         "needs to be decided", "yet to be decided", "still unanswered", "unanswered", "no answer yet",
         "nobody has answered", "still an open", "leave|leaving|leaves|left that|it|this open", "nobody's|nobody sure",
-        "no one's|is sure", "nobody is sure", "don't|dont know", "do not know", "anyone's|anybody's decided",
-        "anyone has decided", "hasn't|has not been decided|answered|settled", "never answered", "unresolved",
+        "no one's|one_is sure", "nobody is sure", "don't|dont know", "do not know", "anyone's|anybody's decided",
+        "anyone has decided", "hasn't|has_not been decided|answered|settled", "never answered", "unresolved",
         "nadie lo sabe", "nadie sabe", "personne ne sait", "on ne sait pas", "weiß niemand", "keiner weiß",
         "noch offen", "toujours ouvert", "question ouverte", "pregunta abierta", "not decided|decide",
         "nobody|no-one|no_one has decided|answered", "nobody's decided",
@@ -158,6 +158,7 @@ enum ItemCues {
         "blocker is|has gone|resolved|cleared|lifted|removed", "blocker's gone|resolved", "can proceed|continue now",
         "can finally|now proceed|continue|move|deploy|start|ship|merge", "arrived", "came through|in", "has come through|in",
         "have|has been granted|approved|restored", "was|were granted|approved|restored", "got|received|have the|our access|key|keys|credentials|approval|sign-off",
+        "got|received access|key|keys|credentials|approval|sign-off",
         "finally got|have|received", "sign-off came|is|has", "signed off", "back up", "is|are back", "entsperrt",
         "débloqué", "desbloqueado", "ok|okay|fine|works|working|fixed now", "green|working|passing|back again",
     ])
@@ -222,7 +223,7 @@ enum ItemCues {
     static let decisionCues = PhraseSet([
         "go|going with", "let's|lets use|adopt|keep|pick|choose|standardise|standardize|stick|switch|move|stay|target|ship",
         "we'll use|adopt|keep|stick|switch|stay|standardise|standardize|target|go|honour|honor|support|ship|move",
-        "i'll use|adopt|keep|stick", "not going to", "are not|aren't going to",
+        "i'll use|adopt|keep|stick", "not going to", "are_not|aren't going to",
         "we|i will use|adopt|keep|stick|switch|stay|standardise|standardize|target|go|honour|honor|support", "opted|opting for|to",
         "chose|chosen|picked|selected", "standardise|standardize|standardising|standardizing on", "stick|sticking with",
         "the plan is", "plan is to", "we're|we_are using|adopting|keeping|switching|moving|standardising|standardizing",
@@ -231,7 +232,7 @@ enum ItemCues {
         "we're|we_are dropping|removing|killing|sunsetting|deprecating|keeping|retiring", "the plan",
         "will be deprecated|removed|dropped|retired|replaced|kept|frozen",
         "not now",
-        "nehmen wir", "on part sur", "on garde", "nous gardons", "wir behalten|nehmen", "vamos con|a usar",
+        "nehmen wir", "on part sur", "on garde", "nous gardons", "wir behalten|nehmen", "vamos con|a_usar",
         "seguimos con", "nos quedamos con",
     ])
 
@@ -277,7 +278,7 @@ enum ItemCues {
         "reply", "news", "luck", "clue", "update", "word", "rush", "pressure", "thanks", "objection", "objections",
     ]
 
-    static let dontDo = PhraseSet(["please don't|dont|never", "please do not", "do not|don't circulate|share|forward"])
+    static let dontDo = PhraseSet(["please don't|dont|never", "please do not", "do_not|don't circulate|share|forward"])
 
     static let approachChosen = PhraseSet(["rather than", "instead of", "so that", "as migration"])
 

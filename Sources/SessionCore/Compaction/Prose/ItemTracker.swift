@@ -158,7 +158,10 @@ struct ItemTracker {
             if before?.list == .decisions, let id = lists[.decisions]?.lastID, let last = lists[.decisions]?[id],
                 !last.inherited
             {
-                let joined = ItemText.itemText(last.text + ". " + text, limit: itemLimit * 2)
+                // The quote of a replaced checkpoint decision is kept whole, after the cut.
+                let quote = Self.replacedQuote(last.text)
+                let base = quote.map { String(last.text.dropLast($0.count)) } ?? last.text
+                let joined = ItemText.itemText(base + ". " + text, limit: itemLimit * 2) + (quote ?? "")
                 lists[.decisions]?.replace(id, with: Item(text: joined, words: last.words + words, inherited: false))
                 return true
             }
@@ -244,6 +247,12 @@ struct ItemTracker {
             || signal == .decision
         if decides { addUnlessKnown(Item(text: joined, words: joinedWords, inherited: false), to: .decisions) }
         return true
+    }
+
+    /// The " (replaces: …)" a reversal ends with, if any.
+    static func replacedQuote(_ text: String) -> String? {
+        guard text.hasSuffix(")"), let range = text.range(of: " (replaces: ", options: .backwards) else { return nil }
+        return String(text[range.lowerBound...])
     }
 
     /// Whether a sentence leans on the one before: "them", "they", "then", "those", "it", "that one".
@@ -354,7 +363,11 @@ struct ItemTracker {
         guard let id = matched ?? (strong ? latest : nil) else { return addUnlessKnown(decision, to: .decisions) }
         guard let old = decisions[id] else { return }
         var replacement = decision
-        if old.inherited { replacement.text += " (replaces: \(old.text))" }
+        if old.inherited {
+            replacement.text += " (replaces: \(old.text))"
+        } else if let quote = Self.replacedQuote(old.text) {
+            replacement.text += quote  // a second reversal still names the checkpoint's decision
+        }
         replacement.inherited = false
         lists[.decisions]?.replace(id, with: replacement)
     }

@@ -101,10 +101,11 @@ enum ProseSplitter {
                     if sentenceMarker == nil, index > 0, let last = result.last, last.marker != nil, last.message == message,
                         last.marker != .cancelled, lastLine == lineNumber
                     {
-                        let joined = last.text + ". " + text
-                        result[result.count - 1] = ProseSentence(
-                            text: joined, words: Words.of(joined), marker: last.marker, isQuestion: last.isQuestion,
-                            message: message, role: role, ordinal: last.ordinal)
+                        // In place and bounded: a megabyte-long marked line is not tokenized again per sentence.
+                        if last.text.utf8.count < 2_000 {
+                            result[result.count - 1].text += ". " + text
+                            result[result.count - 1].words += Words.of(text)
+                        }
                         continue
                     }
                     lastLine = lineNumber
