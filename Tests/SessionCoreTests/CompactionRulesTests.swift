@@ -190,3 +190,25 @@ struct CompactionGuardTests {
         #expect(CheckpointGuard.missingItems(old: old, new: Checkpoint(completed: ["Fix CI (answered)"])).isEmpty)
     }
 }
+
+@Suite("Compaction rules: a checkpoint that stays bounded")
+struct CompletedBoundTests {
+    @Test("the completed list stays within its budget; the oldest inherited items leave, named in the summary")
+    func completedIsBounded() {
+        var checkpoint = Checkpoint(version: 1)
+        for round in 0..<40 {
+            let messages = (0..<10).map { index in
+                StoredMessage(
+                    seq: Int64(round * 10 + index + 1), role: "assistant",
+                    content: "DONE: migrated table number \(round * 10 + index) to the new schema with its indexes")
+            }
+            checkpoint = EmbeddedSummarizer().summarize(SummaryInput(checkpoint: checkpoint, messages: messages))
+            checkpoint.version += 1
+        }
+        let tokens = checkpoint.completed.reduce(0) { $0 + ApproximateTokenCounter().count($1) + 1 }
+        #expect(tokens <= EmbeddedSummarizer.maxCompletedTokens)
+        #expect(checkpoint.completed.last?.contains("399") == true, "the newest stay")
+        #expect(!checkpoint.completed.contains { $0.contains("number 0 ") }, "the oldest left")
+        #expect(checkpoint.summary.contains("earlier completed items remain in checkpoint version"))
+    }
+}

@@ -22,6 +22,10 @@ public struct EmbeddedSummarizer: Summarizer {
     /// Tokens the whole summary may take.
     public static let maxSummaryTokens = 1_200
     public static let highlightCount = 6
+    /// Tokens the completed list may take. Past it, the oldest completed items that were already in the old
+    /// checkpoint leave the new one (they stay in that earlier version, which the store keeps), so a long-lived
+    /// session's checkpoint does not grow until no compaction can make its request smaller.
+    public static let maxCompletedTokens = 1_500
     public static let highlightCharacters = 200
 
     public var label: String { "embedded" }
@@ -37,8 +41,13 @@ public struct EmbeddedSummarizer: Summarizer {
         var next = Checkpoint(
             version: input.checkpoint.version, summary: "", completed: lists.texts(.completed),
             pending: lists.texts(.pending), decisions: lists.texts(.decisions), blockers: lists.texts(.blockers))
-        next.summary = boundedSummary(
-            previous: input.checkpoint.summary, adding: paragraph(input.messages, highlights: highlights))
+        let retired = retireOldCompleted(&next.completed, inherited: Set(input.checkpoint.completed))
+        var paragraph = paragraph(input.messages, highlights: highlights)
+        if retired > 0 {
+            paragraph += "\n(\(retired) earlier completed item\(retired == 1 ? "" : "s") remain in checkpoint version "
+                + "\(input.checkpoint.version).)"
+        }
+        next.summary = boundedSummary(previous: input.checkpoint.summary, adding: paragraph)
         // Nothing is silently lost: an old item the rules dropped by mistake goes back to the list it was in.
         for item in CheckpointGuard.missingItems(old: input.checkpoint, new: next) {
             if input.checkpoint.pending.contains(item) {
@@ -50,6 +59,23 @@ public struct EmbeddedSummarizer: Summarizer {
             }
         }
         return next
+    }
+
+    /// Drops the oldest inherited completed items while the list is over `maxCompletedTokens`; returns how many.
+    func retireOldCompleted(_ completed: inout [String], inherited: Set<String>) -> Int {
+        var total = completed.reduce(0) { $0 + counter.count($1) + 1 }
+        var retired = 0
+        var index = 0
+        while total > Self.maxCompletedTokens, index < completed.count {
+            if inherited.contains(completed[index]) {
+                total -= counter.count(completed[index]) + 1
+                completed.remove(at: index)
+                retired += 1
+            } else {
+                index += 1
+            }
+        }
+        return retired
     }
 
     /// The items found by the rules alone, for a model-backed summarizer's prompt.
