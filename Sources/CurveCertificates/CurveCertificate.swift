@@ -100,13 +100,7 @@ public struct CurveCertificate: Sendable, Equatable {
 
     /// Checks a metadata name and value can be written and read back (ZPL has no escapes).
     public static func validateMetadata(name: String, value: String) throws(CertificateError) {
-        let nameOK =
-            !name.isEmpty
-            && name.utf8.allSatisfy { byte in
-                (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A)
-                    || Array("$-_@.&+/".utf8).contains(byte)
-            }
-        guard nameOK else { throw CertificateError(path: nil, "metadata name '\(name)' is not a ZPL name") }
+        guard ZPLDocument.isValidName(name) else { throw CertificateError(path: nil, "metadata name '\(name)' is not a ZPL name") }
         guard !value.unicodeScalars.contains(where: { $0 == "\"" || $0.properties.generalCategory == .control }) else {
             throw CertificateError(path: nil, "metadata '\(name)' may not hold a quote or a control character")
         }

@@ -43,7 +43,7 @@ public struct ZPLDocument: Sendable, Equatable {
             stack.removeLast(stack.count - indent / 4)
             let (name, value) = try property(body, line: number)
             // The line is not quoted back: a mistyped secret-key line would put the key in a log.
-            guard !name.isEmpty, name.utf8.allSatisfy(isNameCharacter) else {
+            guard isValidName(name) else {
                 throw ZPLError(line: number, "expected 'name = value' or a section name")
             }
             if let value {
@@ -72,6 +72,9 @@ public struct ZPLDocument: Sendable, Equatable {
         }
         return (name, String(rest[..<close]))
     }
+
+    /// Whether `name` can be written as a ZPL property name.
+    static func isValidName(_ name: String) -> Bool { !name.isEmpty && name.utf8.allSatisfy(isNameCharacter) }
 
     private static func isNameCharacter(_ byte: UInt8) -> Bool {
         switch byte {

@@ -58,7 +58,7 @@ extension APILoop {
     private func authorize(_ method: String, userID: String?) -> RPCError? {
         guard let security = shared.security else { return nil }
         guard let client = security.keyring.identity(userID: userID) else {
-            let key = userID.flatMap { CurveKey(z85: $0)?.shortName } ?? "(no key)"
+            let key = Keyring.shortName(userID: userID)
             shared.deny(.init(endpoint: "api", key: key, method: method, reason: "key no longer authorized"))
             return RPCError(
                 .unauthorized, "this key is no longer authorized (removed from the broker's clients directory)",

@@ -173,16 +173,13 @@ final class Compactor {
             ]))
         logger.info("compaction of session \(job.sessionId) not applied: \(reason)")
         keptAt[job.sessionId] = Timestamp.monotonicMillis()
-        switch job.kind {
-        case .auto, .dryRun: finish(job, .success([]))
-        case .manual:
-            finish(
-                job,
-                .failure(
-                    RPCError(
-                        .conflict, reason,
-                        details: JSONObject([("tokensBefore", .int(before)), ("tokensAfter", .int(tokensAfter))]))))
-        }
+        guard case .manual = job.kind else { return finish(job, .success([])) }  // dry runs return before this
+        finish(
+            job,
+            .failure(
+                RPCError(
+                    .conflict, reason,
+                    details: JSONObject([("tokensBefore", .int(before)), ("tokensAfter", .int(tokensAfter))]))))
     }
 
     /// The answer to `session:previewCompaction`.

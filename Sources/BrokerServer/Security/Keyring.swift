@@ -36,6 +36,11 @@ final class Keyring: Sendable {
 
     var count: Int { identities.withLock { $0.count } }
 
+    /// How a refusal names a key that may not be (or no longer be) in the keyring: the start of its Z85 text.
+    static func shortName(userID: String?) -> String {
+        userID.flatMap { CurveKey(z85: $0)?.shortName } ?? "(no key)"
+    }
+
     /// Swaps in a new set and says what changed.
     func replace(with newIdentities: [CurveKey: ClientIdentity]) -> KeyringChange {
         let new = Self.byText(newIdentities)

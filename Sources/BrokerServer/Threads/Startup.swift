@@ -16,12 +16,8 @@ enum WriterStartup {
                 connection: connection, counter: shared.counter,
                 defaultTokenLimit: shared.configuration.defaultTokenLimit)
             writer.compactionPolicy = shared.configuration.compaction.policy
-            let publisher = try ZMQSocket(context: context, type: .pub)
-            // A slow subscriber loses events past this mark (and replays them with events:since);
-            // the broker never waits for it.
-            try publisher.setHighWaterMarks(send: 100_000, receive: 1_000)
-            let events = try BindError.bind(
-                publisher, shared.configuration.eventsEndpoint, role: "events", security: shared.security)
+            let (publisher, events) = try EventsSocket.bind(
+                context: context, endpoint: shared.configuration.eventsEndpoint, security: shared.security)
             committer = WriteCommitter(
                 connection: connection, writer: writer, publisher: publisher, eventsEndpoint: events, context: context,
                 logger: logger)
@@ -55,6 +51,17 @@ enum APIStartup {
             return started.set(.failure(BrokerStartError(message: "cannot start the api socket: \(error)")))
         }
         loop.run()
+    }
+}
+
+/// The events PUB socket, made the same way at start-up and when a key reload rebinds it.
+enum EventsSocket {
+    static func bind(context: ZMQContext, endpoint: String, security: BrokerSecurity?) throws -> (ZMQSocket, String) {
+        let publisher = try ZMQSocket(context: context, type: .pub)
+        // A slow subscriber loses events past this mark (and replays them with events:since);
+        // the broker never waits for it.
+        try publisher.setHighWaterMarks(send: 100_000, receive: 1_000)
+        return (publisher, try BindError.bind(publisher, endpoint, role: "events", security: security))
     }
 }
 

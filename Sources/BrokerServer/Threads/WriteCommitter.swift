@@ -81,10 +81,7 @@ final class WriteCommitter {
     private func rebindPublisher(shared: BrokerShared, security: BrokerSecurity) -> Bool {
         publisher.close()
         do {
-            let socket = try ZMQSocket(context: context, type: .pub)
-            try socket.setHighWaterMarks(send: 100_000, receive: 1_000)
-            _ = try BindError.bind(socket, eventsEndpoint, role: "events", security: security)
-            publisher = socket
+            (publisher, _) = try EventsSocket.bind(context: context, endpoint: eventsEndpoint, security: security)
             logger.notice("auth: events endpoint rebound; subscribers handshake again")
             return true
         } catch {

@@ -306,7 +306,7 @@ enum Words {
             current = ""
         }
         // "w/" is chat for "with".
-        let text = text.replacing(" w/ ", with: " with ")
+        let text = text.contains(" w/ ") ? text.replacing(" w/ ", with: " with ") : text
         for character in text {
             if character.isLetter || character.isNumber {
                 current.append(contentsOf: character.lowercased())
