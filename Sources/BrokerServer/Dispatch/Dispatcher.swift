@@ -133,7 +133,7 @@ final class Dispatcher {
     /// With keys: whether the key behind this message is still in the keyring. A removed key's worker is
     /// told DISCONNECT and dropped (its job queued again), so it is never given another job.
     private func authorized(_ identity: ZMQFrame, userID: String?) -> Bool {
-        let key = userID.flatMap { CurveKey(z85: $0)?.shortName } ?? "(no key)"
+        let key = Keyring.shortName(userID: userID)
         // A routing id belongs to the key that said READY with it: another key that takes over the id of a
         // dropped connection (ZMQ_ROUTING_ID) is refused, and the entry it aimed at is dropped.
         if let registered = registry[identity], registered.userID != userID {
@@ -156,7 +156,7 @@ final class Dispatcher {
             guard client?.mayServe(worker.service) != true else { continue }
             let reason = client == nil ? "key no longer authorized" : "service no longer in this key's services"
             // Named by the key, never by the name the worker gave itself in READY.
-            let key = client?.label ?? worker.userID.flatMap { CurveKey(z85: $0)?.shortName } ?? "(no key)"
+            let key = client?.label ?? Keyring.shortName(userID: worker.userID)
             shared.deny(.init(endpoint: "workers", key: key, service: worker.service, reason: reason))
             detach(worker.identity, reason: reason, notify: true)
         }
@@ -182,6 +182,15 @@ final class Dispatcher {
                 // Refused, not a protocol error: DISCONNECT, never registered, so never given a job.
                 shared.deny(
                     .init(endpoint: "workers", key: client.label, service: name, reason: "service not in this key's services"))
+                return send(identity, .disconnect)
+            }
+            // A routing id the worker chose itself can be chosen again by another key once this connection drops,
+            // and the ROUTER would hand that key the jobs still addressed to it. libzmq's own ids start with a zero
+            // byte (a peer may not choose one) and are never reused, so a secured broker takes only those.
+            if shared.security != nil, identity.first != 0 {
+                let key = shared.security?.keyring.identity(userID: userID)?.label ?? Keyring.shortName(userID: userID)
+                shared.deny(
+                    .init(endpoint: "workers", key: key, service: name, reason: "routing id chosen by the worker"))
                 return send(identity, .disconnect)
             }
             attach(identity, service: name, metadata: body.count > 1 ? body[1] : nil, userID: userID, now: now)
